@@ -1,0 +1,61 @@
+# The course's two commands (see README):
+#   make lab    set up .venv if needed, then open JupyterLab on the course
+#   make test   set up .venv if needed, then run every test
+# Set-up is idempotent: .venv is only (re)installed when pyproject.toml or
+# requirements.lock changed since the last install.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+STAMP := $(VENV)/.installed
+# nbgrader shells out to alembic, and Jupyter finds its kernels on PATH.
+export PATH := $(BIN):$(PATH)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Use every core for tests unless told otherwise (make test JOBS=1).
+JOBS ?= auto
+LAB_ARGS ?=
+
+.PHONY: lab test test-fast venv release bench lock clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), \
+	  "Python >= 3.11 is needed (nbgrader 0.9); found " + sys.version' \
+	  || { echo "Set PYTHON=/path/to/python3.11"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing the course into $(VENV) (first run: about a minute)"
+	$(BIN)/python -m pip install -q -r requirements.lock -e '.[test]'
+	@touch $@
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir=. \
+	  --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider tests
+	$(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider --nbval-lax \
+	  --sanitize-with tests/nbval_sanitize.cfg solutions
+
+# Regenerate the student release (notebooks/) from solutions/.
+release: $(STAMP)
+	for d in solutions/*/; do \
+	  $(BIN)/nbgrader generate_assignment "$$(basename $$d)" --force \
+	  --log-level=WARN || exit 1; done
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+# Re-pin requirements.lock from pyproject.toml's bounds (needs the network).
+lock:
+	rm -rf /tmp/course-lock-venv
+	$(PYTHON) -m venv /tmp/course-lock-venv
+	/tmp/course-lock-venv/bin/pip install -q '.[test]'
+	{ echo "# Exact versions for reproducible installs (make, CI,"; \
+	  echo "# environment.yml). Regenerate with: make lock"; \
+	  /tmp/course-lock-venv/bin/pip freeze --exclude-editable \
+	  | grep -v '^nn-from-the-derivative-up' | sort -f; } > requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info

@@ -1,0 +1,45 @@
+"""nbgrader configuration for the course (the repository is the course root).
+
+Loaded through the repository root's nbgrader_config.py.  Every path is
+inside the course: nothing is written to /usr/local/share or $HOME.
+Environment overrides, for instructors and tests:
+
+- NBGRADER_DB_URL: gradebook URL (default: sqlite:///<root>/gradebook.db;
+  e.g. postgresql://user@host/course for a shared gradebook)
+- NBGRADER_EXCHANGE: exchange directory (default: <root>/exchange)
+"""
+import os
+from pathlib import Path
+
+c = get_config()  # noqa: F821
+
+root = Path(__file__).resolve().parent.parent
+
+c.CourseDirectory.root = str(root)
+c.CourseDirectory.course_id = "nn-from-the-derivative-up"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+c.CourseDirectory.db_url = os.environ.get(
+    "NBGRADER_DB_URL", f"sqlite:///{root / 'gradebook.db'}"
+)
+# Only notebooks (and data a chapter may ship) reach a release: caches and
+# text twins of solutions (Jupytext .py/.md) must never be copied.
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints",
+    "__pycache__",
+    "*.pyc",
+    "*.py",
+    "*.md",
+    "*.txt",
+    ".DS_Store",
+    "feedback",
+]
+c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", str(root / "exchange"))
+c.Exchange.path_includes_course = True
+
+# Every notebook cell must finish within this many seconds when graded.
+c.ExecutePreprocessor.timeout = 60
+c.Execute.timeout = 60
+c.ClearSolutions.code_stub = {
+    "python": "# YOUR CODE HERE\nraise NotImplementedError()",
+}
