@@ -14,6 +14,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Use every core for tests unless told otherwise (make test JOBS=1).
 JOBS ?= auto
 LAB_ARGS ?=
+# Jupyter refuses root unless told; containers and CI often run as root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test test-fast venv release bench lock clean
 
@@ -30,7 +32,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=. \
-	  --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
+	  --LabApp.default_url=/lab/tree/notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider tests
