@@ -34,10 +34,12 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=. \
 	  --LabApp.default_url=/lab/tree/notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
+# Unit tests in parallel; then nbval runs every solution notebook (the cells
+# of one notebook share a kernel, so each file stays on one worker).
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider tests
-	$(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider --nbval-lax \
-	  --sanitize-with tests/nbval_sanitize.cfg solutions
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -p no:cacheprovider \
+	  --nbval-lax --sanitize-with tests/nbval_sanitize.cfg solutions
 
 # Regenerate the student release (notebooks/) from solutions/.
 release: $(STAMP)
