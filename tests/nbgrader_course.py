@@ -1,0 +1,200 @@
+"""A throw-away copy of the course for grading tests (nbgrader 0.9).
+
+``make_course(dest)`` copies what nbgrader needs (the two config files,
+autograder/, one assignment's solutions/) into ``dest``: the copied
+autograder/nbgrader_config.py puts the gradebook and the exchange inside
+``dest``, never in the real course.  ``grade(dest, ...)`` then runs, in ONE
+Python process per course (nbgrader's start-up costs seconds),
+generate_assignment, autograde for every submitted student,
+generate_feedback and the CSV export, and returns every graded cell's
+score.  Several course copies are graded concurrently, one per core.
+
+The notebook helpers build submissions the way a student would: take the
+release and fill in its solution cells.
+
+Run as a script (what ``grade`` does in a subprocess):
+    python tests/nbgrader_course.py COURSE_ROOT ASSIGNMENT OUT_JSON
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+IGNORE = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "*.pyc")
+
+
+# --------------------------------------------------------------------------
+# Course copies and submissions
+# --------------------------------------------------------------------------
+def make_course(dest, assignment):
+    """Copy the configuration and one assignment's source into dest."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "nbgrader_config.py", dest)
+    shutil.copytree(ROOT / "autograder", dest / "autograder", ignore=IGNORE)
+    shutil.copytree(ROOT / "solutions" / assignment,
+                    dest / "solutions" / assignment, ignore=IGNORE)
+    return dest
+
+
+def submit(course, assignment, student, notebooks):
+    """Write {filename: notebook} as student's submission."""
+    folder = Path(course) / "submitted" / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    for filename, nb in notebooks.items():
+        nbformat.write(nb, folder / filename)
+
+
+def grade_id(cell):
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def is_solution(cell):
+    return cell.metadata.get("nbgrader", {}).get("solution", False)
+
+
+def solution_sources(source_nb):
+    """{grade_id: source} of the solution cells, markers removed."""
+    out = {}
+    for cell in source_nb.cells:
+        if is_solution(cell) and cell.cell_type == "code":
+            lines = [
+                line for line in cell.source.splitlines()
+                if line.strip() not in ("### BEGIN SOLUTION",
+                                        "### END SOLUTION")
+            ]
+            out[grade_id(cell)] = "\n".join(lines)
+    return out
+
+
+def fill(release_nb, sources, drop_ungraded_code=False):
+    """A copy of release_nb with solution cells replaced by sources.
+
+    sources: {grade_id: code}; cells not named keep the release stub.
+    drop_ungraded_code: also remove unlocked, ungraded code cells (demos
+    and plots): they do not affect grading and cost time to execute.
+    """
+    nb = nbformat.from_dict(json.loads(json.dumps(release_nb)))
+    kept = []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and grade_id(cell) in sources:
+            cell.source = sources[grade_id(cell)]
+        elif (drop_ungraded_code and cell.cell_type == "code"
+              and not meta.get("locked") and not meta.get("solution")):
+            continue
+        kept.append(cell)
+    nb.cells = kept
+    return nb
+
+
+# --------------------------------------------------------------------------
+# Grading, in one subprocess
+# --------------------------------------------------------------------------
+def grade(courses, assignment, timeout=300):
+    """Release, autograde every submission, feedback, CSV; return scores.
+
+    courses: one course folder, or several graded concurrently (one
+    process each, each with its own gradebook: use one per core).
+    Returns {"scores": {student: {notebook: {cell: [score, max]}}},
+             "feedback": [html paths], "csv": [paths], "errors": {...}}.
+    """
+    if isinstance(courses, (str, Path)):
+        courses = [courses]
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    jobs = []
+    for course in map(Path, courses):
+        out_json = course / "grading.json"
+        # The copied config already points inside `course`; these make
+        # sure an instructor's environment cannot redirect it elsewhere.
+        env_course = dict(
+            env,
+            NBGRADER_COURSE_ROOT=str(course),
+            NBGRADER_DB_URL=f"sqlite:///{course / 'gradebook.db'}",
+            NBGRADER_EXCHANGE=str(course / "exchange"),
+        )
+        proc = subprocess.Popen(
+            [sys.executable, __file__, str(course), assignment,
+             str(out_json)],
+            cwd=course, env=env_course, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+        )
+        jobs.append((proc, out_json))
+    merged = {"scores": {}, "feedback": [], "csv": [], "errors": {}}
+    failures = []
+    for proc, out_json in jobs:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            stdout, stderr = proc.communicate()
+        if proc.returncode != 0 or not out_json.exists():
+            failures.append(f"{out_json.parent} ({proc.returncode}):\n"
+                            f"{stdout}\n{stderr[-5000:]}")
+            continue
+        result = json.loads(out_json.read_text())
+        merged["scores"].update(result["scores"])
+        merged["feedback"] += result["feedback"]
+        merged["csv"].append(result["csv"])
+        merged["errors"].update(result["errors"])
+    if failures:
+        raise RuntimeError("grading failed: " + "\n".join(failures))
+    return merged
+
+
+def _run_nbgrader(course, assignment, out_json):
+    """The subprocess side of grade(): nbgrader's Python API, once."""
+    from nbgrader.api import Gradebook
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.plugins import CsvExportPlugin
+    from traitlets.config.loader import PyFileConfigLoader
+
+    course = Path(course).resolve()
+    os.chdir(course)
+    config = PyFileConfigLoader("nbgrader_config.py",
+                                path=str(course)).load_config()
+    config.CourseDirectory.root = str(course)
+    config.Application.log_level = "WARN"
+    coursedir = CourseDirectory(config=config)
+    api = NbGraderAPI(coursedir=coursedir, config=config)
+    errors = {}
+
+    result = api.generate_assignment(assignment, force=True, create=True)
+    if not result["success"]:
+        raise RuntimeError(result.get("error", result.get("log")))
+    students = sorted(p.name for p in (course / "submitted").iterdir())
+    for student in students:
+        result = api.autograde(assignment, student, force=True, create=True)
+        if not result["success"]:
+            errors[student] = result.get("error") or result.get("log")
+    result = api.generate_feedback(assignment, force=True)
+    if not result["success"]:
+        errors["feedback"] = result.get("error") or result.get("log")
+
+    csv_path = course / "grades.csv"
+    scores = {}
+    with Gradebook(config.CourseDirectory.db_url) as gb:
+        CsvExportPlugin(config=config, to=str(csv_path)).export(gb)
+        for student in students:
+            submission = gb.find_submission(assignment, student)
+            scores[student] = {
+                nb.name: {g.name: [g.score, g.max_score] for g in nb.grades}
+                for nb in submission.notebooks
+            }
+    feedback = sorted(
+        str(p) for p in (course / "feedback").rglob("*.html")
+    )
+    Path(out_json).write_text(json.dumps(
+        {"scores": scores, "feedback": feedback, "csv": str(csv_path),
+         "errors": errors}, indent=1))
+
+
+if __name__ == "__main__":
+    _run_nbgrader(*sys.argv[1:4])

@@ -1,0 +1,402 @@
+"""Does the chapter 01 autograder separate right answers from wrong ones?
+
+One nbgrader process per core, each in a temporary copy of the course,
+grades a batch of students: the blank release (must score 0 on every
+graded cell), the solution (full marks), and students whose answers carry
+plausible mistakes.  Each wrong student has one mistake in every exercise (the k-th
+wrong version of each), so a handful of notebooks covers them all; their
+notebooks drop the ungraded demo and plot cells, which do not affect
+grading.  Every exercise's expected score is pinned, so a mistake must
+cost exactly that exercise's points and no other's.
+"""
+import csv
+import fcntl
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from nbgrader_course import ROOT, fill, grade, make_course, solution_sources
+from nbgrader_course import submit
+
+ASSIGNMENT = "01_numerical_derivatives"
+NOTEBOOK = f"{ASSIGNMENT}.ipynb"
+NB_NAME = ASSIGNMENT  # the gradebook names a notebook without .ipynb
+
+# Exercise -> its graded cells and their points.
+EXERCISES = {
+    "forward_difference": {"test_forward_difference_values": 2,
+                           "test_forward_difference_arrays": 1},
+    "central_difference": {"test_central_difference_values": 2,
+                           "test_central_difference_order": 1},
+    "choose_h": {"test_best_h_forward": 1, "test_best_h_central": 1},
+    "numerical_gradient": {"test_numerical_gradient_vector": 2,
+                           "test_numerical_gradient_any_shape": 2},
+    "directional_derivative": {"test_directional_derivative_values": 2,
+                               "test_directional_derivative_linear": 1},
+}
+TOTAL = sum(sum(cells.values()) for cells in EXERCISES.values())
+
+# Plausible wrong answers: (what it is, solution cell source, expected
+# score of the exercise).  A score of 0 means every cell of the exercise
+# fails; a partial score means the mistake only breaks one behaviour.
+WRONG = {
+    "forward_difference": [
+        ("sign flipped", """
+def forward_difference(f, x, h=1e-5):
+    return (f(x) - f(x + h)) / h
+""", 0),
+        ("central difference instead of forward", """
+def forward_difference(f, x, h=1e-5):
+    return (f(x + h) - f(x - h)) / (2 * h)
+""", 0),
+        ("h argument ignored (fixed step)", """
+def forward_difference(f, x, h=1e-5):
+    step = 1e-5
+    return (f(x + step) - f(x)) / step
+""", 0),
+        ("delegates via module attribute", """
+import course_utils.derivatives
+
+def forward_difference(f, x, h=1e-5):
+    return course_utils.derivatives.forward_difference(f, x, h)
+""", 0),
+        ("divides by 2h", """
+def forward_difference(f, x, h=1e-5):
+    return (f(x + h) - f(x)) / (2 * h)
+""", 0),
+        ("scalar only (float() breaks arrays)", """
+def forward_difference(f, x, h=1e-5):
+    return (float(f(x + h)) - float(f(x))) / h
+""", 2),
+    ],
+    "central_difference": [
+        ("forward difference instead of central", """
+def central_difference(f, x, h=1e-5):
+    return (f(x + h) - f(x)) / h
+""", 0),
+        ("divides by h instead of 2h", """
+def central_difference(f, x, h=1e-5):
+    return (f(x + h) - f(x - h)) / h
+""", 0),
+        ("sign flipped", """
+def central_difference(f, x, h=1e-5):
+    return (f(x - h) - f(x + h)) / (2 * h)
+""", 0),
+        ("h argument ignored (fixed step)", """
+def central_difference(f, x, h=1e-5):
+    step = 1e-5
+    return (f(x + step) - f(x - step)) / (2 * step)
+""", 0),
+        ("delegates via renamed import", """
+from course_utils.derivatives import central_difference as cd
+
+def central_difference(f, x, h=1e-5):
+    return cd(f, x, h)
+""", 0),
+        ("delegates to np.gradient", """
+def central_difference(f, x, h=1e-5):
+    values = f(np.array([x - h, x, x + h]))
+    return np.gradient(values, h)[1]
+""", 0),
+    ],
+    "choose_h": [
+        ("the two answers swapped", """
+best_h_forward = EPS ** (1 / 3)
+best_h_central = float(np.sqrt(EPS))
+""", 0),
+        ("machine epsilon (as small as possible)", """
+best_h_forward = float(EPS)
+best_h_central = float(EPS)
+""", 0),
+        ("a 'small enough' 1e-2", """
+best_h_forward = 1e-2
+best_h_central = 1e-2
+""", 0),
+        ("sqrt(eps) for both", """
+best_h_forward = float(np.sqrt(EPS))
+best_h_central = float(np.sqrt(EPS))
+""", 1),
+        ("zero", """
+best_h_forward = 0.0
+best_h_central = 0.0
+""", 0),
+        ("strings instead of numbers", """
+best_h_forward = "1e-8"
+best_h_central = "6e-6"
+""", 0),
+    ],
+    "numerical_gradient": [
+        ("only works for 1-D input", """
+def numerical_gradient(f, x, h=1e-5):
+    grad = np.zeros(len(x))
+    for i in range(len(x)):
+        x_plus = np.array(x, dtype=float)
+        x_minus = np.array(x, dtype=float)
+        x_plus[i] += h
+        x_minus[i] -= h
+        grad[i] = (f(x_plus) - f(x_minus)) / (2 * h)
+    return grad
+""", 2),
+        ("perturbs only along the first axis", """
+def numerical_gradient(f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    for i in range(x.shape[0]):
+        step = np.zeros_like(x)
+        step[i] = h
+        grad[i] = (f(x + step) - f(x - step)) / (2 * h)
+    return grad
+""", 2),
+        ("returns a flattened array", """
+def numerical_gradient(f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+    flat = x.ravel()
+    grad = np.zeros(flat.size)
+    for i in range(flat.size):
+        plus, minus = flat.copy(), flat.copy()
+        plus[i] += h
+        minus[i] -= h
+        grad[i] = (f(plus.reshape(x.shape))
+                   - f(minus.reshape(x.shape))) / (2 * h)
+    return grad
+""", 2),
+        ("modifies x in place without restoring", """
+def numerical_gradient(f, x, h=1e-5):
+    grad = np.zeros(x.shape)
+    for idx in np.ndindex(x.shape):
+        x[idx] += h
+        f_plus = f(x)
+        x[idx] -= 2 * h
+        f_minus = f(x)
+        grad[idx] = (f_plus - f_minus) / (2 * h)
+    return grad
+""", 0),
+        ("forward differences", """
+def numerical_gradient(f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    fx = f(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + h
+        grad[idx] = (f(x) - fx) / h
+        x[idx] = old
+    return grad
+""", 0),
+        ("delegates to the reference kernel", """
+def numerical_gradient(f, x, h=1e-5):
+    return cud.numerical_gradient(f, x, h)
+""", 0),
+        ("h argument ignored (fixed step)", """
+def numerical_gradient(f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + 1e-5
+        f_plus = f(x)
+        x[idx] = old - 1e-5
+        f_minus = f(x)
+        x[idx] = old
+        grad[idx] = (f_plus - f_minus) / 2e-5
+    return grad
+""", 0),
+    ],
+    "directional_derivative": [
+        ("forgets to dot with v (returns the gradient)", """
+def directional_derivative(f, x, v, h=1e-5):
+    x = np.asarray(x, dtype=float)
+    grad = np.zeros_like(x)
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e[i] = h
+        grad[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return grad
+""", 0),
+        ("normalises v", """
+def directional_derivative(f, x, v, h=1e-5):
+    x = np.asarray(x, dtype=float)
+    v = np.asarray(v, dtype=float)
+    v = v / np.linalg.norm(v)
+    return (f(x + h * v) - f(x - h * v)) / (2 * h)
+""", 0),
+        ("sign flipped", """
+def directional_derivative(f, x, v, h=1e-5):
+    x = np.asarray(x, dtype=float)
+    v = np.asarray(v, dtype=float)
+    return (f(x - h * v) - f(x + h * v)) / (2 * h)
+""", 0),
+        ("delegates to the reference gradient", """
+def directional_derivative(f, x, v, h=1e-5):
+    return float(cud.numerical_gradient(f, x, h) @ v)
+""", 0),
+        ("normalises v twice (divides by |v| squared)", """
+def directional_derivative(f, x, v, h=1e-5):
+    x = np.asarray(x, dtype=float)
+    v = np.asarray(v, dtype=float)
+    v = v / np.linalg.norm(v) ** 2
+    return (f(x + h * v) - f(x - h * v)) / (2 * h)
+""", 0),
+        ("one-sided difference along v", """
+def directional_derivative(f, x, v, h=1e-5):
+    x = np.asarray(x, dtype=float)
+    v = np.asarray(v, dtype=float)
+    return (f(x + h * v) - f(x)) / h
+""", 0),
+    ],
+}
+# Cells holding the exercise code (solution cells' grade ids).
+SOLUTION_CELL = {
+    "forward_difference": "forward_difference",
+    "central_difference": "central_difference",
+    "choose_h": "choose_h",
+    "numerical_gradient": "numerical_gradient",
+    "directional_derivative": "directional_derivative",
+}
+# In wrong students, a right answer to "choose h" must not depend on the
+# (wrong) difference functions of the same notebook.
+RIGHT_CHOOSE_H = "best_h_forward = 1e-8\nbest_h_central = 5e-6\n"
+N_WRONG = max(len(v) for v in WRONG.values())
+
+
+def _expected(student):
+    """{exercise: expected score} for a student of the batch."""
+    full = {ex: sum(cells.values()) for ex, cells in EXERCISES.items()}
+    if student == "stub":
+        return dict.fromkeys(EXERCISES, 0)
+    if student == "solution":
+        return full
+    k = int(student.removeprefix("wrong"))
+    return {
+        ex: WRONG[ex][k][2] if k < len(WRONG[ex]) else full[ex]
+        for ex in EXERCISES
+    }
+
+
+def _build_and_grade(folder):
+    """Two course copies (one per core), half of the students in each."""
+    courses = [make_course(Path(folder) / f"course{i}", ASSIGNMENT)
+               for i in range(2)]
+    release = nbformat.read(ROOT / "notebooks" / ASSIGNMENT / NOTEBOOK, 4)
+    source = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, 4)
+    right = solution_sources(source)
+    # The full notebooks (plots and all) are the slow ones: one each.
+    submit(courses[0], ASSIGNMENT, "stub", {NOTEBOOK: release})
+    submit(courses[1], ASSIGNMENT, "solution",
+           {NOTEBOOK: fill(release, right)})
+    for k in range(N_WRONG):
+        sources = dict(right, choose_h=RIGHT_CHOOSE_H)
+        for ex, variants in WRONG.items():
+            if k < len(variants):
+                sources[SOLUTION_CELL[ex]] = variants[k][1].strip() + "\n"
+        nb = fill(release, sources, drop_ungraded_code=True)
+        submit(courses[k % 2], ASSIGNMENT, f"wrong{k}", {NOTEBOOK: nb})
+    return grade(courses, ASSIGNMENT)
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory, request):
+    """Grade the batch once, even when several xdist workers ask for it."""
+    if not hasattr(request.config, "workerinput"):  # not under xdist
+        return _build_and_grade(tmp_path_factory.mktemp("ch01_grading"))
+    shared = tmp_path_factory.getbasetemp().parent
+    cache = shared / "ch01_grading.json"
+    with open(shared / "ch01_grading.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not cache.exists():
+            try:
+                result = _build_and_grade(shared / "ch01_grading")
+            except Exception as err:  # other workers fail fast, not retry
+                cache.write_text(json.dumps({"failed": repr(err)}))
+                raise
+            cache.write_text(json.dumps(result))
+        result = json.loads(cache.read_text())
+    if "failed" in result:
+        pytest.fail(f"grading failed in another worker: {result['failed']}")
+    return result
+
+
+def _by_exercise(result, student):
+    cells = result["scores"][student][NB_NAME]
+    return {
+        ex: sum(cells[name][0] for name in names)
+        for ex, names in EXERCISES.items()
+    }
+
+
+def test_every_student_was_graded(graded):
+    """Did autograde run for every student without errors?"""
+    assert graded["errors"] == {}
+    students = {"stub", "solution"} | {f"wrong{k}" for k in range(N_WRONG)}
+    assert set(graded["scores"]) == students
+
+
+def test_points_and_cells(graded):
+    """Are the graded cells and their points the ones the tests expect?"""
+    cells = graded["scores"]["solution"][NB_NAME]
+    expected = {
+        name: pts for names in EXERCISES.values()
+        for name, pts in names.items()
+    }
+    assert {name: mx for name, (_, mx) in cells.items()} == expected
+    assert TOTAL == 15
+
+
+def test_blank_release_scores_zero_everywhere(graded):
+    """Does the unmodified release score 0 on every autograded cell?"""
+    cells = graded["scores"]["stub"][NB_NAME]
+    assert {name: s for name, (s, _) in cells.items()} == dict.fromkeys(
+        cells, 0.0)
+
+
+def test_solution_scores_full_marks(graded):
+    """Does the solution notebook score full marks on every cell?"""
+    cells = graded["scores"]["solution"][NB_NAME]
+    assert all(score == mx for score, mx in cells.values()), cells
+
+
+@pytest.mark.parametrize("k", range(N_WRONG))
+def test_wrong_answers_lose_their_exercise_points(graded, k):
+    """Does each plausible mistake cost its own exercise's points, only?"""
+    got = _by_exercise(graded, f"wrong{k}")
+    assert got == _expected(f"wrong{k}"), {
+        ex: WRONG[ex][k][0] for ex in WRONG if k < len(WRONG[ex])
+    }
+
+
+def test_every_mistake_loses_points():
+    """Is every listed mistake expected to lose at least one point?"""
+    for ex, variants in WRONG.items():
+        full = sum(EXERCISES[ex].values())
+        for what, _, score in variants:
+            assert score < full, (ex, what)
+        assert len(variants) >= 3, ex
+
+
+def test_feedback_html_is_produced(graded):
+    """Is an HTML feedback page generated for every student?"""
+    pages = [Path(p) for p in graded["feedback"]]
+    students = {p.parts[-3] for p in pages}
+    assert students == set(graded["scores"])
+    text = next(p for p in pages if p.parts[-3] == "wrong0").read_text()
+    assert "forward_difference" in text
+    # Hidden tests are graded, and shown in the feedback, but never
+    # as their expected values in assert_close's messages.
+    assert "AssertionError" in text
+
+
+def test_csv_export(graded):
+    """Does the CSV export list every student with the right total?"""
+    rows = {}
+    for path in graded["csv"]:
+        with open(path, newline="") as fh:
+            rows.update({row["student_id"]: row for row in csv.DictReader(fh)})
+    assert set(rows) == set(graded["scores"])
+    assert float(rows["solution"]["score"]) == TOTAL
+    assert float(rows["solution"]["max_score"]) == TOTAL
+    assert float(rows["stub"]["score"]) == 0
+    for k in range(N_WRONG):
+        expected = sum(_expected(f"wrong{k}").values())
+        assert float(rows[f"wrong{k}"]["score"]) == expected

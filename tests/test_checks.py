@@ -1,0 +1,228 @@
+"""Do the graded-cell checks diagnose each common mistake in plain words?"""
+import functools
+import re
+
+import numpy as np
+import pytest
+
+import course_utils.derivatives
+import course_utils.derivatives as cud
+from course_utils.checks import assert_close, assert_not_delegating
+from course_utils.derivatives import central_difference as renamed
+
+EXPECTED = np.array([[1.5, -2.25, 3.125], [4.75, 0.5, -6.375]])
+
+
+def message(actual, expected=EXPECTED, **kwargs):
+    with pytest.raises(AssertionError) as info:
+        assert_close(actual, expected, "grad", **kwargs)
+    return str(info.value)
+
+
+def test_close_values_pass():
+    """Does a right answer (list, array, tiny error) pass silently?"""
+    assert_close(EXPECTED * (1 + 1e-9), EXPECTED, "grad")
+    assert_close(EXPECTED.tolist(), EXPECTED, "grad")
+    assert_close(2.6, 2.6000000001, "slope")
+    assert_close(np.float32(0.5), 0.5, "half")
+    assert_close(np.array([np.nan, 1.0]), np.array([np.nan, 1.0]), "nan ok")
+
+
+@pytest.mark.parametrize(
+    "actual, words",
+    [
+        (None, "forget to `return`"),
+        (np.sum, "a function"),
+        ("1.5", "text"),
+        ([1.0, [2.0, 3.0]], "could not be read"),
+        (EXPECTED.T, "transpose"),
+        (EXPECTED.ravel(), "flattened"),
+        (EXPECTED[None], "extra axis of length 1"),
+        (3.0, "return an array"),
+        (EXPECTED[:1], "shape (1, 3) but should have shape (2, 3)"),
+        (-EXPECTED, "wrong sign"),
+        (2 * EXPECTED, "twice as large"),
+        (EXPECTED / 2, "half as large"),
+        (EXPECTED * 7, "7 times too large"),
+        (EXPECTED / 5, "5 times too small"),
+        (EXPECTED * 1.37, "constant factor of about 1.37"),
+        (EXPECTED.round().astype(int), "integers"),
+        (EXPECTED + 0j, "complex"),
+        (np.where(EXPECTED > 4, np.inf, EXPECTED),
+         "NaN or infinity in 1 of 6"),
+        (EXPECTED + np.eye(2, 3), "wrong values in 2 of 6 entries"),
+    ],
+)
+def test_each_mistake_is_diagnosed(actual, words):
+    """Does each typical mistake get its own explanation?"""
+    assert words in message(actual)
+
+
+def test_column_vector_vs_flat_vector():
+    """Is (n,) vs (n, 1) named as a missing or extra axis?"""
+    col = np.arange(1.0, 4.0)[:, None]
+    assert "missing axis of length 1" in message(col.ravel(), col)
+    assert "extra axis of length 1" in message(col, col.ravel())
+
+
+def test_scalars_expected():
+    """Is an array where one number is wanted (a gradient) explained?"""
+    text = message(np.array([7.0, -2.0]), 2.6)
+    assert "single number" in text and "dot product" in text
+    assert "wrong value" in message(2.5, 2.6)
+    assert "twice as large" in message(5.2, 2.6)
+    # A scalar slightly off is not called "a constant factor".
+    assert "factor" not in message(2.61, 2.6)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_messages_never_show_expected_values(seed):
+    """Are the expected numbers kept out of every message?"""
+    rng = np.random.default_rng(seed)
+    expected = rng.normal(size=(3, 2))
+    wrongs = [expected.T, -expected, 2 * expected, expected + 1,
+              expected.ravel(), expected.astype(np.float32) * 3]
+    for wrong in wrongs:
+        text = message(wrong, expected)
+        for value in expected.ravel():
+            for digits in (3, 4, 6):
+                assert f"{value:.{digits}f}" not in text, text
+
+
+def test_tolerances_are_respected():
+    """Are rtol and atol passed on as in np.allclose?"""
+    assert_close(1.001, 1.0, "x", rtol=1e-2)
+    with pytest.raises(AssertionError):
+        assert_close(1.001, 1.0, "x")
+    assert_close(1e-9, 0.0, "x")
+    with pytest.raises(AssertionError):
+        assert_close(1e-9, 0.0, "x", atol=1e-12)
+
+
+# --------------------------------------------------------------------------
+# assert_not_delegating
+# --------------------------------------------------------------------------
+FORBIDDEN = (cud.central_difference, np.gradient)
+
+
+def own(f, x, h=1e-5):
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def by_alias(f, x, h=1e-5):
+    return renamed(f, x, h)
+
+
+def by_module_attribute(f, x, h=1e-5):
+    return course_utils.derivatives.central_difference(f, x, h)
+
+
+def by_short_module(f, x, h=1e-5):
+    return cud.central_difference(f, x, h)
+
+
+def by_local_import(f, x, h=1e-5):
+    from course_utils.derivatives import central_difference
+    return central_difference(f, x, h)
+
+
+def by_local_module_import(f, x, h=1e-5):
+    import numpy
+    return numpy.gradient(f(np.array([x - h, x, x + h])), h)[1]
+
+
+def by_np_gradient(f, x, h=1e-5):
+    return np.gradient(f(np.array([x - h, x, x + h])), h)[1]
+
+
+def by_lambda(f, x, h=1e-5):
+    go = lambda: cud.central_difference(f, x, h)  # noqa: E731
+    return go()
+
+
+def _helper(f, x, h):
+    return np.gradient(f(np.array([x - h, x, x + h])), h)[1]
+
+
+def by_helper(f, x, h=1e-5):
+    return _helper(f, x, h)
+
+
+partial_central = functools.partial(cud.central_difference, h=1e-3)
+
+
+def by_partial(f, x, h=1e-5):
+    return partial_central(f, x)
+
+
+def by_default_argument(f, x, h=1e-5, rule=cud.central_difference):
+    return rule(f, x, h)
+
+
+def make_closure():
+    rule = cud.central_difference
+
+    def by_closure(f, x, h=1e-5):
+        return rule(f, x, h)
+    return by_closure
+
+
+@pytest.mark.parametrize(
+    "func",
+    [by_alias, by_module_attribute, by_short_module, by_local_import,
+     by_local_module_import, by_np_gradient, by_lambda, by_helper,
+     by_partial, by_default_argument, make_closure()],
+)
+def test_delegation_is_detected(func):
+    """Is every way of calling the reference kernel caught and explained?"""
+    with pytest.raises(AssertionError) as info:
+        assert_not_delegating(func, *FORBIDDEN)
+    text = str(info.value)
+    assert func.__name__ in text
+    assert re.search(r"course_utils\.derivatives\.central_difference|"
+                     r"numpy\.gradient", text)
+    assert "yourself" in text
+
+
+def test_own_implementation_passes():
+    """Does a function that does the arithmetic itself pass?"""
+    assert_not_delegating(own, *FORBIDDEN)
+    assert_not_delegating(by_np_gradient, cud.central_difference)
+
+
+def central_difference(f, x, h=1e-5):  # a student's own, same name
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def numerical_gradient(f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        def along(t, idx=idx):
+            z = x.copy()
+            z[idx] = t
+            return f(z)
+        grad[idx] = central_difference(along, x[idx], h)
+    return grad
+
+
+def test_own_function_with_reference_name_passes():
+    """Is a student's own central_difference not mistaken for the kernel?"""
+    assert_not_delegating(numerical_gradient, cud.numerical_gradient,
+                          np.gradient, cud.central_difference)
+    assert_not_delegating(central_difference, cud.central_difference)
+
+
+def test_dotted_names_are_accepted():
+    """Can the forbidden functions be named as dotted strings?"""
+    with pytest.raises(AssertionError, match="numpy.gradient"):
+        assert_not_delegating(by_np_gradient, "numpy.gradient")
+    with pytest.raises(AssertionError):
+        assert_not_delegating(by_alias,
+                              "course_utils.derivatives.central_difference")
+
+
+def test_not_a_function():
+    """Is a missing function (e.g. None) reported, not crashed on?"""
+    with pytest.raises(AssertionError, match="Expected your function"):
+        assert_not_delegating(None, np.gradient)
