@@ -1,0 +1,468 @@
+"""Tests of course_utils.tensorcore, the tensor-core model of chapter 06.
+
+Oracles: real hardware results (tests/data/tensorcore), a plain-Python
+transcription of the model with exact fractions, a plain-Python loop of
+np.float32 additions for "ideal", and hand-worked vectors.
+"""
+
+import math
+import pathlib
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from course_utils import tensorcore as tc
+
+DATA = pathlib.Path(__file__).parent / "data" / "tensorcore"
+GPUS = {"V100": 4, "A100": 8, "Ada": 8, "L40S": 8,
+        "H100": 16, "H200": 16, "B200": 16}
+FP32_MAX = np.finfo(np.float32).max
+
+
+@pytest.fixture(scope="module")
+def samples():
+    with np.load(DATA / "hw_samples.npz") as npz:
+        return dict(npz)
+
+
+def hw_sample(samples, gpu):
+    """a, b: (5000, K) float16, c: (5000,) float32 and both results."""
+    K = GPUS[gpu]
+    return (samples[f"a_K{K}"].view(np.float16),
+            samples[f"b_K{K}"].view(np.float16),
+            samples[f"{gpu}_c"].view(np.float32),
+            samples[f"{gpu}_d_fp32"].view(np.float32),
+            samples[f"{gpu}_d_fp16"].view(np.float16))
+
+
+def assert_same_bits(got, expected):
+    """Same dtype, shape and bit patterns (so -0 != +0, NaN == NaN)."""
+    got, expected = np.asarray(got), np.asarray(expected)
+    assert got.dtype == expected.dtype
+    assert got.shape == expected.shape
+    unsigned = np.uint32 if got.dtype == np.float32 else np.uint16
+    bad = np.nonzero(got.view(unsigned) != expected.view(unsigned))
+    assert bad[0].size == 0, (
+        f"{bad[0].size} of {got.size} values differ, first at "
+        f"{tuple(int(i[0]) for i in bad)}: got {got[bad][0]!r}, "
+        f"expected {expected[bad][0]!r}")
+
+
+# ------------------------------------------------------ hardware data
+
+@pytest.mark.parametrize("gpu", GPUS)
+@pytest.mark.parametrize("out", ["fp32", "fp16"])
+def test_block_fma_matches_every_hardware_sample(samples, gpu, out):
+    """Does block_fma reproduce all 5000 samples of a GPU bit for bit?"""
+    a, b, c, d32, d16 = hw_sample(samples, gpu)
+    d = tc.block_fma(a, b, c, model=gpu, out=out)
+    assert_same_bits(d, d32 if out == "fp32" else d16)
+
+
+@pytest.mark.parametrize("gpu", ["V100", "A100", "H100"])
+def test_tc_matmul_matches_hardware_samples(samples, gpu):
+    """Does tc_matmul agree with the hardware on the samples' diagonal?"""
+    a, b, c, d32, _ = hw_sample(samples, gpu)
+    rows = slice(0, 300)
+    D = tc.tc_matmul(a[rows], b[rows].T, np.diag(c[rows]), model=gpu)
+    # Off the diagonal C is 0; on it, D[i, i] is sample i.
+    assert_same_bits(np.diag(D).copy(), d32[rows])
+
+
+def test_models_name_every_preset():
+    """Does MODELS hold every preset with its block size and extra bits?"""
+    expected = {"V100": (4, 0), "T4": (4, 1), "A100": (8, 1),
+                "Ada": (8, 1), "L40S": (8, 1), "H100": (16, 2),
+                "H200": (16, 2), "B200": (16, 2)}
+    for name, (n, e) in expected.items():
+        model = tc.MODELS[name]
+        assert (model.kind, model.block_size, model.extra_bits) == \
+            ("hardware", n, e)
+    assert tc.MODELS["ideal"].kind == "ideal"
+    assert tc.MODELS["exact"].kind == "exact"
+
+
+# ------------------------------------- plain-Python model, exact maths
+
+def fp16_exponent(x):
+    """e with x = m * 2**e, 1 <= |m| < 2; -14 for fp16 subnormals."""
+    return max(math.frexp(x)[1] - 1, -14)
+
+
+def nearest(value, dtype, toward_zero=False):
+    """Round the Fraction `value` to dtype (float32 or float16)."""
+    if dtype == np.float16 and abs(value) >= 65520:
+        return math.copysign(math.inf, value)
+    y = dtype(float(value))
+    with np.errstate(over="ignore"):
+        candidates = [y, np.nextafter(y, dtype(-np.inf)),
+                      np.nextafter(y, dtype(np.inf))]
+    candidates = [x for x in candidates if np.isfinite(x)]
+    if toward_zero:
+        below = [x for x in candidates if abs(Fraction(float(x))) <=
+                 abs(value) and (x == 0 or (x > 0) == (value > 0))]
+        return max(below, key=lambda x: abs(float(x)))
+    unsigned = np.uint32 if dtype == np.float32 else np.uint16
+    return min(candidates,
+               key=lambda x: (abs(Fraction(float(x)) - value),
+                              int(np.array(x).view(unsigned)) & 1))
+
+
+def reference_block(a, b, c, extra_bits, out):
+    """The module docstring's description, one block, exact fractions."""
+    if math.isinf(c):  # an fp16 overflow: later terms are finite
+        return c
+    exponents = [fp16_exponent(x) + fp16_exponent(y)
+                 for x, y in zip(a, b) if x * y != 0]
+    if c != 0:
+        exponents.append(math.frexp(c)[1] - 1)
+    if not exponents:
+        return c + 0.0  # a zero result is +0
+    unit = Fraction(2) ** (max(exponents) - 23 - extra_bits)
+
+    def cut(v):  # keep whole multiples of unit, toward zero
+        return int(Fraction(v) / unit) * unit
+
+    total = sum(cut(x * y) for x, y in zip(a, b)) + cut(c)
+    if out == "fp32":
+        return float(nearest(total, np.float32, toward_zero=True))
+    return float(nearest(total, np.float16))
+
+
+def reference_matmul(A, B, C, model, out):
+    """tc_matmul by plain loops over the reference block."""
+    n, e = model.block_size, model.extra_bits
+    D = np.empty(C.shape, np.float32 if out == "fp32" else np.float16)
+    for i in range(A.shape[0]):
+        for j in range(B.shape[1]):
+            a, b = A[i].astype(float), B[:, j].astype(float)
+            d = float(C[i, j])
+            for k0 in range(0, len(a), n):
+                d = reference_block(a[k0:k0 + n], b[k0:k0 + n], d, e, out)
+            D[i, j] = d
+    return D
+
+
+fp16_values = st.one_of(
+    st.floats(width=16, allow_nan=False, allow_infinity=False),
+    st.sampled_from([0.0, -0.0, 2.0 ** -24, -(2.0 ** -20), 65504.0,
+                     1.0, 1.5, 3.0 ** 0.5]))
+fp32_values = st.one_of(
+    st.floats(width=32, allow_nan=False, allow_infinity=False),
+    st.sampled_from([0.0, -0.0, 1.0, -1e-40, 2.0 ** -126, 1e30]))
+
+
+@st.composite
+def matmul_inputs(draw, max_k=20):
+    M, K, N = (draw(st.integers(1, 3)), draw(st.integers(1, max_k)),
+               draw(st.integers(1, 3)))
+    A = draw(arrays(np.float16, (M, K), elements=fp16_values))
+    B = draw(arrays(np.float16, (K, N), elements=fp16_values))
+    C = draw(arrays(np.float32, (M, N), elements=fp32_values))
+    return A, B, C
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(matmul_inputs(), st.sampled_from(["V100", "T4", "A100", "H100"]),
+       st.sampled_from(["fp32", "fp16"]))
+def test_tc_matmul_matches_plain_python_model(inputs, model, out):
+    """Does the vectorised kernel follow the written model exactly,
+    for any K (chained blocks), zeros, subnormals and extreme values?"""
+    A, B, C = inputs
+    C_out = C if out == "fp32" else tc.round_to_fp16(C)
+    expected = reference_matmul(A, B, C_out, tc.MODELS[model], out)
+    assert_same_bits(tc.tc_matmul(A, B, C, model=model, out=out), expected)
+
+
+@pytest.mark.parametrize("M, K, N", [(9, 37, 11), (300, 21, 230)])
+@pytest.mark.parametrize("out", ["fp32", "fp16"])
+def test_block_fma_and_tc_matmul_agree(M, K, N, out):
+    """Do the row kernel and the matrix kernel (tiled over rows and
+    threads for the larger shape) give the same bits?"""
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((M, K)) * np.exp2(rng.integers(-20, 9, (M, K)))
+    B = rng.standard_normal((K, N))
+    C = rng.standard_normal((M, N))
+    A[2, 5:] = 0
+    for model in ["V100", "A100", "H100", "ideal"]:
+        D = tc.tc_matmul(A, B, C, model=model, out=out)
+        d = tc.block_fma(np.broadcast_to(A[:, None, :], (M, N, K)),
+                         np.broadcast_to(B.T[None], (M, N, K)), C,
+                         model=model, out=out)
+        assert_same_bits(D, d)
+
+
+# ------------------------------------------------------- ideal model
+
+def reference_ideal(A, B, C):
+    """c + a[0] b[0] + a[1] b[1] + ..., np.float32 scalar additions."""
+    D = np.empty(C.shape, np.float32)
+    for i in range(A.shape[0]):
+        for j in range(B.shape[1]):
+            d = np.float32(C[i, j])
+            for k in range(A.shape[1]):
+                d = np.float32(d + np.float32(A[i, k]) * np.float32(B[k, j]))
+            D[i, j] = d
+    return D
+
+
+@settings(max_examples=80, deadline=None)
+@given(matmul_inputs(max_k=12))
+def test_ideal_matches_float32_loop(inputs):
+    """Is "ideal" sequential fp32 addition in k order, from C?"""
+    A, B, C = inputs
+    with np.errstate(over="ignore"):
+        expected = reference_ideal(A, B, C)
+    assert_same_bits(tc.tc_matmul(A, B, C, model="ideal"), expected)
+
+
+def large_ideal_case(seed=2, shape=(130, 150, 120)):
+    """fp16 A (M, K), B (K, N) spanning magnitudes, fp32 C: above the
+    size where the BLAS paths start."""
+    M, K, N = shape
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((M, K)) * np.exp2(rng.integers(-24, 10, (M, K)))
+    A[:, 7] = 0
+    B = rng.standard_normal((K, N))
+    C = rng.standard_normal((M, N)).astype(np.float32)
+    C[0, :] = -0.0  # -0 + (+0) ... gives +0
+    A16, B16 = tc.round_to_fp16(A), tc.round_to_fp16(B)
+    # Row 1, column 0: -0 + (-0) + (-0) ... which stays -0.
+    A16[1] = -0.0
+    B16[:, 0] = abs(B16[:, 0])
+    C[1, 0] = -0.0
+    return A16, B16, C
+
+
+def test_ideal_paths_match_the_loop_reference():
+    """Do the portable path and the probed BLAS path give the same bits as
+    the float32 loop (the portable one checked in full on a slice)?"""
+    A16, B16, C = large_ideal_case()
+    assert A16.size * B16.shape[1] >= tc._BLAS_MIN_WORK
+    portable = tc._matmul_ideal(A16, B16, C, backend="portable")
+    rows = slice(0, 4)
+    assert_same_bits(portable[rows], reference_ideal(A16[rows], B16, C[rows]))
+    assert tc.ideal_backend() in ("blas", "blas-spread", "portable")
+    assert_same_bits(tc.tc_matmul(A16, B16, C, model="ideal"), portable)
+    assert np.signbit(portable[1, 0])
+
+
+@pytest.mark.parametrize("shape", [(17, 1000, 129), (300, 70, 100)])
+def test_probed_blas_path_on_awkward_shapes(shape):
+    """Is the BLAS path the probe chose exact on shapes unlike the
+    probe's (odd widths, few rows, short K)?"""
+    backend = tc.ideal_backend()
+    if backend == "portable":
+        pytest.skip("this BLAS failed the probe: only the portable path")
+    A16, B16, C = large_ideal_case(seed=3, shape=shape)
+    portable = tc._matmul_ideal(A16, B16, C, backend="portable")
+    assert_same_bits(tc._matmul_ideal(A16, B16, C, backend=backend),
+                     portable)
+
+
+# ---------------------------------------------- hand-worked vectors
+
+def test_round_toward_zero_separates_hardware_from_ideal():
+    """Does the hardware round once toward zero where ideal rounds to
+    nearest?"""
+    # c = 1 + 3*2**-23 and one product 1 * 1.  Aligned to E = 0 (23 bits
+    # kept) both are exact; the exact sum is 2 + 1.5 * 2**-22, and in
+    # [2, 4) the fp32 spacing is 2**-22.  Toward zero: 2 + 2**-22.
+    # To nearest (a tie between 2 + 2**-22 and 2 + 2**-21, even wins):
+    # 2 + 2**-21.
+    c = np.float32(1 + 3 * 2.0 ** -23)
+    a, b = [1, 0, 0, 0], [1, 0, 0, 0]
+    assert tc.block_fma(a, b, c, model="V100") == 2 + 2.0 ** -22
+    assert tc.block_fma(a, b, c, model="ideal") == 2 + 2.0 ** -21
+    assert tc.block_fma(a, b, c, model="exact") == 2 + 2.0 ** -21
+
+
+def test_extra_alignment_bits_keep_small_terms():
+    """Do e = 0, 1, 2 extra bits keep more of a small term?"""
+    # c = 1 (E = 0) and one product -1.5 * 2**-12 * 2**-12 = -1.5*2**-24.
+    # V100 (23 bits): the unit is 2**-23, -0.75 unit -> 0, result 1.
+    # T4 (24 bits): unit 2**-24, -1.5 units -> -1 unit: 1 - 2**-24, an
+    # fp32 number (spacing 2**-24 below 1).
+    # H100 (25 bits): unit 2**-25, -3 units are kept: 1 - 1.5 * 2**-24,
+    # rounded toward zero to 1 - 2**-23.
+    a = [-1.5 * 2.0 ** -12, 0, 0, 0]
+    b = [2.0 ** -12, 0, 0, 0]
+    assert tc.block_fma(a, b, 1.0, model="V100") == 1.0
+    assert tc.block_fma(a, b, 1.0, model="T4") == 1 - 2.0 ** -24
+    assert tc.block_fma(a + [0] * 12, b + [0] * 12, 1.0, model="H100") \
+        == 1 - 2.0 ** -23
+
+
+def test_block_size_decides_where_rounding_happens():
+    """Do blocks of 4 round between blocks where one block of 8 does not?"""
+    # Products: 1, 2**-24, 0, 0 | 2**-24, 0, 0, 0 and c = 0; e = 1 keeps
+    # 2**-24 next to 1.  T4 (n = 4): block 1 gives 1 + 2**-24, cut toward
+    # zero to 1; block 2 gives the same again: 1.  A100 (n = 8): one
+    # block, 1 + 2 * 2**-24 = 1 + 2**-23 exactly.
+    a = [1, 2.0 ** -12, 0, 0, 2.0 ** -12, 0, 0, 0]
+    assert tc.block_fma(a, a, 0.0, model="T4") == 1.0
+    assert tc.block_fma(a, a, 0.0, model="A100") == 1 + 2.0 ** -23
+    D = tc.tc_matmul(np.array([a]), np.array([a]).T, model="T4")
+    assert D[0, 0] == 1.0
+
+
+def test_products_are_aligned_before_normalisation():
+    """Is a product 1.5 * 1.5 = 2.25 aligned with exponent 0 + 0, not 1?"""
+    # Exponent 0: V100 keeps multiples of 2**-23, so the term -2**-23
+    # (2**-12 * -2**-11) survives: 2.25 - 2**-23, rounded toward zero in
+    # [2, 4) (spacing 2**-22) to 2.25 - 2**-22.  Aligned to the
+    # normalised exponent 1, it would be cut to 0, giving 2.25.
+    a, b = [1.5, 2.0 ** -12, 0, 0], [1.5, -(2.0 ** -11), 0, 0]
+    assert tc.block_fma(a, b, 0.0, model="V100") == 2.25 - 2.0 ** -22
+
+
+def test_fp16_output_rounds_c_and_result_to_nearest():
+    """With fp16 output, is c rounded to nearest-even fp16 first?"""
+    # c = 1 + 2**-11 is halfway between fp16 1 and 1 + 2**-10: even wins,
+    # 1.  The product 2**-11 * 1 is then added exactly: 1 + 2**-11 again,
+    # rounded to nearest-even: 1.
+    c = np.float32(1 + 2.0 ** -11)
+    d = tc.block_fma([2.0 ** -11, 0, 0, 0], [1, 0, 0, 0], c, out="fp16")
+    assert d.dtype == np.float16 and d == 1.0
+    assert tc.block_fma([0, 0, 0, 0], [0, 0, 0, 0], c) == c
+
+
+def test_subnormal_results_are_kept():
+    """Is a tiny fp16 result kept as a subnormal rather than flushed?"""
+    # 2**-12 * 2**-12 = 2**-24, the smallest fp16 subnormal; exact.
+    d = tc.block_fma([2.0 ** -12, 0, 0, 0], [2.0 ** -12, 0, 0, 0], 0.0,
+                     model="H100", out="fp16")
+    assert d == np.float16(2.0 ** -24)
+
+
+def test_fma_4x4x4_is_one_tile_of_tc_matmul():
+    """Does fma_4x4x4 give the tc_matmul result on one 4x4x4 tile?"""
+    rng = np.random.default_rng(4)
+    A, B, C = (rng.standard_normal((4, 4)) for _ in range(3))
+    for model in ["V100", "ideal"]:
+        assert_same_bits(tc.fma_4x4x4(A, B, C, model=model),
+                         tc.tc_matmul(A, B, C, model=model))
+
+
+# ---------------------------------------------------- rounding, IEEE
+
+def test_round_to_fp16():
+    """Does round_to_fp16 round to nearest-even and overflow to inf?"""
+    x = [1 + 2.0 ** -11, 1 + 3 * 2.0 ** -11, 65519.0, 65520.0, -1e6,
+         2.0 ** -25, 3 * 2.0 ** -26, np.nan]
+    y = tc.round_to_fp16(x)
+    assert y.dtype == np.float16
+    expected = [1.0, 1 + 2.0 ** -9, 65504.0, np.inf, -np.inf, 0.0,
+                2.0 ** -24, np.nan]
+    np.testing.assert_array_equal(y, np.array(expected, np.float16))
+    assert tc.round_to_fp16(np.float32(0.1)) == np.float16(0.1)
+
+
+def test_ieee_policy_for_non_finite_values():
+    """Do NaN, inf * 0 and inf - inf give NaN, and inf stay inf?"""
+    for model in ["V100", "ideal", "exact"]:
+        run = lambda a, b, c=0.0: tc.tc_matmul(  # noqa: E731
+            [a], np.array([b]).T, [[c]], model=model)[0, 0]
+        assert np.isnan(run([np.nan, 1], [1, 1]))
+        assert np.isnan(run([np.inf, 1], [0, 1]))
+        assert np.isnan(run([np.inf, 1], [1, 1], -np.inf))
+        assert run([np.inf, 1], [1, 1], 5.0) == np.inf
+        assert run([1e5, 1], [-1, 1]) == -np.inf  # 1e5 -> inf in fp16
+        assert run([1, 1], [1, 1], np.nan) != run([1, 1], [1, 1], np.nan)
+
+
+def test_fp16_overflow_stays_inf_in_later_blocks():
+    """Does an fp16 block result that overflows to inf stay inf?"""
+    # Block 1: 300 * 300 = 90000 > 65504 rounds to inf in fp16; block 2
+    # adds the finite -100: inf.
+    a = [300, 0, 0, 0, 1, 0, 0, 0]
+    b = [300, 0, 0, 0, -100, 0, 0, 0]
+    assert tc.block_fma(a, b, 0.0, model="V100", out="fp16") == np.inf
+    D = tc.tc_matmul([a], np.array([b]).T, model="V100", out="fp16")
+    assert D[0, 0] == np.inf
+    assert tc.block_fma(a, b, 0.0, model="V100") == 89900.0
+
+
+def test_c_overflow_saturates_under_round_toward_zero():
+    """Is C beyond fp32 rounded toward zero (to the largest finite value)
+    for hardware fp32 output, and to nearest (inf) for ideal?"""
+    one = np.ones((1, 1))
+    assert tc.tc_matmul(one, one, [[1e39]], model="V100")[0, 0] == FP32_MAX
+    assert tc.tc_matmul(one, one, [[-1e39]], model="V100")[0, 0] \
+        == -FP32_MAX
+    assert tc.tc_matmul(one, one, [[1e39]], model="ideal")[0, 0] == np.inf
+
+
+def test_huge_c_absorbs_the_products():
+    """Does C = largest fp32 stay finite?  Products of fp16 values are
+    below 2**32, far under half its spacing (2**103), so no model
+    overflows from finite inputs."""
+    A16, B16, C = large_ideal_case(seed=5)
+    C[3, 4] = FP32_MAX
+    A16[3], B16[:, 4] = 60000, 60000
+    for model in ["ideal", "V100"]:
+        assert tc.tc_matmul(A16, B16, C, model=model)[3, 4] == FP32_MAX
+
+
+# -------------------------------------------------------- messages
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: tc.tc_matmul(np.ones((2, 3)), np.ones((2, 3))), "B.T"),
+    (lambda: tc.tc_matmul(np.ones(3), np.ones((3, 2))), "reshape"),
+    (lambda: tc.tc_matmul(np.ones((2, 3)), np.ones((3, 2)), np.ones(3)),
+     "shape"),
+    (lambda: tc.tc_matmul(np.ones((1, 1)), np.ones((1, 1)), model="v100"),
+     "'V100'"),
+    (lambda: tc.tc_matmul(np.ones((1, 1)), np.ones((1, 1)), out="fp64"),
+     "out='fp32'"),
+    (lambda: tc.fma_4x4x4(np.ones((4, 8)), np.ones((8, 4)),
+                          np.ones((4, 4))), "tc_matmul"),
+    (lambda: tc.block_fma(np.ones(4), np.ones(3), 0.0), "same shape"),
+    (lambda: tc.block_fma(np.ones((2, 4)), np.ones((2, 4)), np.ones(3)),
+     "one c per inner product"),
+    (lambda: tc.find_disagreement("ideal"), "V100"),
+    (lambda: tc.tc_matmul(np.ones((1, 1)), np.ones((1, 1)),
+                          model=tc.TensorCoreModel("mine", "hardware", 0)),
+     "block_size >= 1"),
+])
+def test_errors_tell_the_student_what_to_do(call, message):
+    """Are bad inputs refused with a message that says how to fix them?"""
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+# -------------------------------------------------- chapter helpers
+
+def test_error_report_orders_the_methods():
+    """Does error_report show fp32 beating the fp16-input methods, and
+    the tensor core close to fp16 inputs with float64 sums?"""
+    rng = np.random.default_rng(6)
+    report = tc.error_report(rng.standard_normal((16, 64)),
+                             rng.standard_normal((64, 8)),
+                             rng.standard_normal((16, 8)))
+    errors = report.errors
+    model = errors["V100 model, fp16 inputs"]
+    rounding = errors["fp16 inputs, float64 sums"]
+    assert errors["plain fp32"][0] < 1e-5 < rounding[0]
+    assert abs(model[0] - rounding[0]) < 0.1 * rounding[0]
+    assert errors["fp16 products and sums"][0] > model[0]
+    text = str(report)
+    assert "normwise" in text and "plain fp32" in text
+
+
+@pytest.mark.parametrize("model", ["V100", "A100", "H100"])
+def test_find_disagreement_explains_a_real_difference(model):
+    """Does find_disagreement return an input where ideal and the
+    hardware preset really differ, with both results and an explanation?"""
+    found = tc.find_disagreement(model, seed=0)
+    assert found.ideal != found.hardware
+    assert found.hardware == tc.block_fma(found.a, found.b, found.c,
+                                          model=model)
+    assert found.ideal == tc.block_fma(found.a, found.b, found.c,
+                                       model="ideal")
+    assert model in str(found) and "toward zero" in str(found)
