@@ -39,7 +39,7 @@ lab: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider tests
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -p no:cacheprovider \
-	  --nbval-lax --sanitize-with tests/nbval_sanitize.cfg solutions
+	  --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg solutions
 
 # Regenerate the student release (notebooks/) from solutions/.
 release: $(STAMP)
