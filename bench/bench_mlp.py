@@ -9,11 +9,15 @@ one thread, from the same initial weights and in the same batch order:
   no autograd), which is what course_utils.nn does in NumPy.
 
 Softmax cross-entropy, SGD with lr = 0.1, batch size 32.  Every loop
-also sums the loss and counts correct predictions, as train() does.
+also sums the loss and counts correct predictions for every batch, as
+train() does for its history, so all three do the same work.
 Each implementation's epoch time is the median of REPEATS epochs run
 in turn (so machine noise hits all three alike); ratios are times
 measured in this run.  Then the three train NUM_EPOCHS epochs each and
-report test accuracy, to show they compute the same thing.
+report test accuracy, to show they compute the same thing.  The five
+matmuls of a step, timed alone in NumPy and in torch (in turn with the
+three), show how much of a step is matrix products and how much is
+everything else.
 
 Run: python bench/bench_mlp.py   (torch is the optional "bench" extra)
 """
@@ -132,10 +136,11 @@ class TorchByHand:
         X, y = self.X[order], self.y[order]
         total_loss = torch.zeros((), dtype=X.dtype)
         correct = torch.zeros((), dtype=torch.int64)
+        all_rows = torch.arange(BATCH)
         for i in range(0, len(X), BATCH):
             Xb, yb = X[i:i + BATCH], y[i:i + BATCH]
             n = len(Xb)
-            rows = torch.arange(n)
+            rows = all_rows[:n]
             A1 = torch.addmm(b1, Xb, W1).clamp_(min=0)
             S = torch.addmm(b2, A1, W2)
             correct += (S.argmax(1) == yb).sum()
@@ -172,25 +177,81 @@ def time_epochs(impls):
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+class MatmulsAlone:
+    """Just the five matmuls of each step (forward X W1, A1 W2; backward
+    dS W2^T, A1^T dS, X^T dA1), on the same batches, written into
+    preallocated arrays: the part of a step that is matrix products."""
+
+    def __init__(self, X, lib, dtype):
+        self.name = f"the matmuls alone, {lib}"
+        D, H, C = SIZES
+        rng = np.random.default_rng(SEED)
+        shapes = {"W1": (D, H), "W2": (H, C), "A1": (BATCH, H),
+                  "dS": (BATCH, C), "dA1": (BATCH, H), "gW1": (D, H),
+                  "gW2": (H, C)}
+        a = {k: rng.standard_normal(shape).astype(dtype)
+             for k, shape in shapes.items()}
+        self.X = X.astype(dtype)
+        if lib == "torch":
+            a = {k: torch.from_numpy(v) for k, v in a.items()}
+            self.X = torch.from_numpy(self.X)
+        self.a, self.mm = a, (torch.mm if lib == "torch" else np.matmul)
+
+    def epoch(self, epoch):
+        a, mm, X = self.a, self.mm, self.X
+        W1, W2, gW1, gW2 = a["W1"], a["W2"], a["gW1"], a["gW2"]
+        for i in range(0, len(X), BATCH):
+            Xb = X[i:i + BATCH]
+            n = len(Xb)
+            A1, dS, dA1 = a["A1"][:n], a["dS"][:n], a["dA1"][:n]
+            mm(Xb, W1, out=A1)
+            mm(A1, W2, out=dS)
+            mm(dS, W2.T, out=dA1)
+            mm(A1.T, dS, out=gW2)
+            mm(Xb.T, dA1, out=gW1)
+
+
 def main():
     X_train, X_test, y_train, y_test = digits()
     kinds = (CourseUtils, TorchNN, TorchByHand)
     print(f"One epoch, {SIZES} ReLU MLP, softmax CE, SGD lr={LR}, batch "
           f"{BATCH}, N = {len(X_train)} digits, 1 thread, median of "
           f"{REPEATS}; torch {torch.__version__}, numpy {np.__version__}")
+    print("All three sum the loss and count correct predictions for "
+          "every batch (train's history).")
+    try:
+        from threadpoolctl import threadpool_info
+        blas = ", ".join(
+            f"{os.path.basename(p['filepath'])} {p['num_threads']} "
+            "thread(s)" for p in threadpool_info() if p["user_api"] == "blas")
+        print(f"BLAS loaded: {blas}; torch: {torch.get_num_threads()} "
+              "thread(s)")
+    except ImportError:
+        pass
     for dtype in ("float64", "float32"):
         impls = [kind(X_train, y_train, dtype) for kind in kinds]
-        for impl in impls:                          # warm-up
+        alone = {lib: MatmulsAlone(X_train, lib, dtype)
+                 for lib in ("numpy", "torch")}
+        for impl in impls + list(alone.values()):   # warm-up
             impl.epoch(0)
-        times = time_epochs(impls)
+        times = time_epochs(impls + list(alone.values()))
         ours = times[CourseUtils.name]
         print(f"\n{dtype}")
         steps = -(-len(X_train) // BATCH)
-        for name, t in times.items():
-            ratio = ("" if name == CourseUtils.name else
+        for impl in impls:
+            t = times[impl.name]
+            ratio = ("" if impl.name == CourseUtils.name else
                      f"course_utils.nn is {t / ours:4.2f}x faster")
-            print(f"  {name:22s} {t * 1e3:7.2f} ms/epoch "
+            print(f"  {impl.name:22s} {t * 1e3:7.2f} ms/epoch "
                   f"{t / steps * 1e6:6.1f} us/step  {ratio}")
+        matmuls = {lib: times[m.name] / steps for lib, m in alone.items()}
+        print(f"  of which the five matmuls (timed alone): numpy "
+              f"{matmuls['numpy'] * 1e6:.1f} us/step, torch "
+              f"{matmuls['torch'] * 1e6:.1f} us/step; the rest:")
+        for impl in impls:
+            lib = "numpy" if impl is impls[0] else "torch"
+            rest = times[impl.name] / steps - matmuls[lib]
+            print(f"    {impl.name:22s} {rest * 1e6:6.1f} us/step")
         # Same weights, same order: the same test accuracy.
         impls = [kind(X_train, y_train, dtype) for kind in kinds]
         for epoch in range(NUM_EPOCHS):

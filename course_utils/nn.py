@@ -441,7 +441,10 @@ class MLP:
     or None for "he" with ReLU and "xavier" otherwise.  Biases start at 0.
 
     params: {"W1": (D, H1), "b1": (H1,), ..., "WL": (H, C), "bL": (C,)},
-    float64 unless `dtype` says otherwise.
+    float64 unless `dtype` says otherwise.  The arrays are views into one
+    flat array, which train's fast path for SGD updates in one go;
+    update them in place (params["W1"] -= ...).  Arrays put into params
+    in their place are trained too, on the general (slower) path.
     """
 
     def __init__(self, layer_sizes, activation="relu", output="softmax",
@@ -479,10 +482,23 @@ class MLP:
         self.dtype = np.dtype(dtype)
         self._names = [(f"W{l}", f"b{l}") for l in range(1, len(sizes))]
         rng = np.random.default_rng(seed)
-        self.params = {}
+        # All parameters live in one flat array, layer after layer, as
+        # blocks [W; b] of shape (fan_in + 1, fan_out): the rows of W,
+        # then b as one more row.  params holds views of the blocks.  So
+        # [A, 1] @ [W; b] = A W + b is one matmul, and so is its
+        # gradient, and an SGD step is one vector operation (see
+        # _sgd_epoch, the fast path of train).
+        self._flat = np.zeros(
+            sum((n_in + 1) * n_out for n_in, n_out in zip(sizes, sizes[1:])),
+            dtype)
+        self._blocks, self.params, start = [], {}, 0
         for (W, b), n_in, n_out in zip(self._names, sizes, sizes[1:]):
-            self.params[W] = inits[init](n_in, n_out, rng, dtype)
-            self.params[b] = np.zeros(n_out, dtype)
+            end = start + (n_in + 1) * n_out
+            block = self._flat[start:end].reshape(n_in + 1, n_out)
+            block[:-1] = inits[init](n_in, n_out, rng, dtype)
+            self.params[W], self.params[b] = block[:-1], block[-1]
+            self._blocks.append((block, self.params[W], self.params[b]))
+            start = end
 
     @property
     def num_layers(self):
@@ -629,6 +645,18 @@ class MLP:
                 dS = _activation_grad(self.activation, dS @ p[W].T, A)
         return loss, grads, correct
 
+    def _packed_blocks(self):
+        """The [W; b] blocks of the flat parameter array, one per layer,
+        or None when params no longer holds their views (new arrays were
+        put into params, or a copy of the model copied them apart)."""
+        flat, p = self._flat, self.params
+        for (W, b), (block, W_view, b_view) in zip(self._names, self._blocks):
+            if not (p.get(W) is W_view and p.get(b) is b_view
+                    and block.base is flat and W_view.base is flat
+                    and b_view.base is flat):
+                return None
+        return [block for block, _, _ in self._blocks]
+
     def _evaluate(self, X, y):
         S = self._scores(X)[0]
         correct = self._num_correct(S, y)
@@ -759,6 +787,98 @@ class Adam(SGD):
 # Training loop (chapter 05)
 # ---------------------------------------------------------------------
 
+class _Workspace:
+    """The arrays of one forward and backward pass on n samples, for
+    _sgd_epoch: allocated once, then overwritten batch after batch."""
+
+    def __init__(self, model, n):
+        dtype, hidden = model.dtype, model.layer_sizes[1:-1]
+        # acts[l] is the input of layer l + 1, with a trailing column of
+        # ones; acts[0] is the batch itself, set for each batch.
+        self.acts = [None] + [np.ones((n, h + 1), dtype) for h in hidden]
+        self.Zs = [A[:, :-1] for A in self.acts[1:]]   # without the ones
+        # dL/dA for acts[1:], ones column included (computed, not used)
+        self.dAs = [np.empty((n, h + 1), dtype) for h in hidden]
+        self.masks = [np.empty((n, h + 1), bool) for h in hidden]
+        self.S = np.empty((n, model.layer_sizes[-1]), dtype)
+        self.row_max = np.empty((n, 1), dtype)
+
+
+def _sgd_epoch(model, blocks, Xa, y, lr, batch_size):
+    """One epoch of plain SGD on packed parameters: train's fast path.
+
+    blocks: model._packed_blocks(); Xa: (N, D + 1), the samples in the
+    order to visit, with a trailing column of ones; y: their targets.
+    Computes what _loss_and_grads and SGD.step do, batch after batch,
+    in fewer NumPy calls: the biases ride along in the matmuls; arrays
+    are allocated once; the gradient comes out already multiplied by
+    -lr, so the step is one addition to the flat parameter array; and a
+    softmax output keeps two numbers per sample, from which the loss and
+    the number of hits are summed once per epoch.
+    Returns (sum over the batches of loss * batch size, number of
+    correct predictions or None for regression).
+    """
+    N, L, act = len(Xa), model.num_layers, model.activation
+    flat = model._flat
+    grad = np.empty_like(flat)
+    grads, start = [], 0                # views of grad shaped like blocks
+    for block in blocks:
+        grads.append(grad[start:start + block.size].reshape(block.shape))
+        start += block.size
+    softmax = model.output == "softmax"
+    if softmax:
+        C = model.layer_sizes[-1]
+        Y = np.eye(C, dtype=model.dtype)[y]             # one-hot labels
+        at_label = np.arange(N) % batch_size * C + y    # of S[n, y[n]]
+        picked = np.empty(N, model.dtype)   # S[n, y[n]] - max of S[n]
+        total = np.empty(N, model.dtype)    # sum of exp(S[n] - max)
+    total_loss, correct, spaces = 0.0, 0, {}
+    for i in range(0, N, batch_size):
+        j = min(i + batch_size, N)
+        n = j - i
+        if n not in spaces:
+            spaces[n] = _Workspace(model, n)
+        ws = spaces[n]
+        acts = ws.acts
+        acts[0] = A = Xa[i:j]
+        for l in range(L - 1):
+            np.matmul(A, blocks[l], out=ws.Zs[l])
+            A = acts[l + 1]
+            # relu(1) = 1 keeps the ones column, and the whole buffer is
+            # contiguous, so faster than the view Zs[l]
+            _activate(act, A if act == "relu" else ws.Zs[l])
+        dS = S = np.matmul(A, blocks[-1], out=ws.S)
+        if softmax:                     # as _softmax_ce, scaled by -lr
+            # ufunc.reduce: S.max and S.sum without their Python wrappers
+            S -= np.maximum.reduce(S, axis=1, keepdims=True, out=ws.row_max)
+            # mode="clip" skips take's bounds check and its out buffer
+            S.reshape(-1).take(at_label[i:j], out=picked[i:j], mode="clip")
+            np.exp(S, out=S)
+            row_total = np.add.reduce(S, axis=1, out=total[i:j])
+            S /= row_total[:, None]
+            S -= Y[i:j]
+            S *= -lr / n
+        else:
+            correct += model._num_correct(S, y[i:j]) or 0
+            loss, dS = model._loss_from_scores(S, y[i:j])
+            total_loss += loss * n
+            dS *= -lr
+        for l in range(L - 1, 0, -1):   # layers L, ..., 2
+            np.matmul(acts[l].T, dS, out=grads[l])
+            dA = np.matmul(dS, blocks[l].T, out=ws.dAs[l - 1])
+            if act == "relu":           # _activation_grad, mask reused
+                dA *= np.greater(acts[l], 0, out=ws.masks[l - 1])
+            else:
+                _activation_grad(act, dA, acts[l])
+            dS = dA[:, :-1]
+        np.matmul(acts[0].T, dS, out=grads[0])
+        flat += grad
+    if softmax:
+        total_loss = float(np.log(total).sum() - picked.sum())
+        correct = np.count_nonzero(picked == 0)
+    return total_loss, (correct if model.is_classifier else None)
+
+
 def train(model, X, y, *, optimizer, batch_size, num_epochs, X_val=None,
           y_val=None, progress=True, seed=0, shuffle=True):
     """Train `model` (an MLP) by mini-batch gradient descent.
@@ -775,6 +895,8 @@ def train(model, X, y, *, optimizer, batch_size, num_epochs, X_val=None,
     plus "val_loss" and "val_accuracy" measured after each epoch when
     X_val and y_val are given.  progress=True shows a progress bar
     (tqdm.auto, so it renders as a widget in a notebook).
+    With an SGD optimizer (the class itself, not a subclass) each epoch
+    runs _sgd_epoch, a fused version of the same computation.
     """
     X = model._check_X(X)
     y = model._check_y(y, len(X))
@@ -797,6 +919,11 @@ def train(model, X, y, *, optimizer, batch_size, num_epochs, X_val=None,
         history["val_loss"] = []
         if model.is_classifier:
             history["val_accuracy"] = []
+    # Plain SGD (not a subclass) on the packed parameters takes the fast
+    # path, _sgd_epoch, which wants X with a trailing column of ones.
+    blocks = model._packed_blocks() if type(optimizer) is SGD else None
+    if blocks is not None:
+        X = np.hstack([X, np.ones((N, 1), X.dtype)])    # (N, D + 1)
     rng = np.random.default_rng(seed)
     epochs = range(num_epochs)
     if progress:
@@ -807,13 +934,17 @@ def train(model, X, y, *, optimizer, batch_size, num_epochs, X_val=None,
             Xs, ys = X[order], y[order]
         else:
             Xs, ys = X, y
-        total_loss, total_correct = 0.0, 0
-        for i in range(0, N, batch_size):
-            Xb, yb = Xs[i:i + batch_size], ys[i:i + batch_size]
-            loss, grads, correct = model._loss_and_grads(Xb, yb)
-            optimizer.step(model.params, grads)
-            total_loss += loss * len(Xb)
-            total_correct += correct or 0
+        if blocks is not None:
+            total_loss, total_correct = _sgd_epoch(
+                model, blocks, Xs, ys, optimizer.lr, batch_size)
+        else:
+            total_loss, total_correct = 0.0, 0
+            for i in range(0, N, batch_size):
+                Xb, yb = Xs[i:i + batch_size], ys[i:i + batch_size]
+                loss, grads, correct = model._loss_and_grads(Xb, yb)
+                optimizer.step(model.params, grads)
+                total_loss += loss * len(Xb)
+                total_correct += correct or 0
         if not np.isfinite(total_loss):
             raise FloatingPointError(
                 "the loss became NaN or inf: the learning rate is "

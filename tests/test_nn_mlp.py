@@ -217,6 +217,72 @@ def test_stochastic_and_mini_batch_train_run_with_a_progress_bar(capsys):
     assert "epoch" in capsys.readouterr().err
 
 
+class _PlainSGD(nn.SGD):
+    """SGD by another name: train takes its general path for it."""
+
+
+@pytest.mark.parametrize("activation, output, loss", COMBOS)
+@pytest.mark.parametrize("sizes", [[3, 2], [3, 4, 2], [3, 5, 4, 2]])
+def test_fast_sgd_path_matches_the_general_path(sizes, activation, output,
+                                                 loss):
+    """Does train's fast path for SGD (packed parameters, fused softmax)
+    give the history and weights of _loss_and_grads + SGD.step?"""
+    X, y = make_data(sizes, output, N=23, seed=7)
+    runs = []
+    for opt in (nn.SGD(0.2), _PlainSGD(0.2)):
+        model = nn.MLP(sizes, activation=activation, output=output,
+                       loss=loss, seed=8)
+        history = nn.train(model, X, y, optimizer=opt, batch_size=5,
+                           num_epochs=3, progress=False)
+        runs.append((history, model.params))
+    (fast, fast_params), (slow, slow_params) = runs
+    assert fast.keys() == slow.keys()
+    for k in fast:
+        assert np.allclose(fast[k], slow[k], rtol=1e-10, atol=1e-12), k
+    for k in fast_params:
+        assert np.allclose(fast_params[k], slow_params[k], rtol=1e-10,
+                           atol=1e-12), k
+
+
+def test_fast_sgd_path_in_float32():
+    """Does the fast path train a float32 network like float64?"""
+    X, y = make_data([4, 6, 3], "softmax", N=40, seed=9)
+    histories = []
+    for dtype in (np.float32, np.float64):
+        model = nn.MLP([4, 6, 3], seed=1, dtype=dtype)
+        histories.append(nn.train(model, X, y, optimizer=nn.SGD(0.1),
+                                  batch_size=8, num_epochs=4,
+                                  progress=False))
+        assert all(p.dtype == dtype for p in model.params.values())
+    assert np.allclose(histories[0]["loss"], histories[1]["loss"],
+                       rtol=1e-5)
+
+
+def test_train_updates_replaced_and_copied_params():
+    """Are arrays put into params, and a copied model's params, trained
+    in place (so the packed fast path is only used when it is valid)?"""
+    import copy
+    X, y = make_data([3, 4, 2], "softmax", N=12, seed=3)
+    model = nn.MLP([3, 4, 2], seed=0)
+    W1 = model.params["W1"]
+    model.params["b2"] = np.array([0.5, -0.5])
+    b2 = model.params["b2"]
+    clone = copy.deepcopy(model)
+    reference = nn.MLP([3, 4, 2], seed=0)
+    reference.params["b2"][:] = [0.5, -0.5]
+    assert reference._packed_blocks() is not None     # the fast path
+    assert model._packed_blocks() is None and clone._packed_blocks() is None
+    for m in (model, clone, reference):
+        nn.train(m, X, y, optimizer=nn.SGD(0.5), batch_size=4,
+                 num_epochs=2, progress=False)
+    assert model.params["W1"] is W1 and model.params["b2"] is b2
+    for m in (model, clone):
+        for k in m.params:
+            assert np.allclose(m.params[k], reference.params[k],
+                               rtol=1e-12), k
+    assert not np.array_equal(model.params["b2"], [0.5, -0.5])
+
+
 def test_train_errors():
     """Are a bad batch size and half-given validation data refused?"""
     X, y = make_data([3, 4, 2], "softmax", N=7, seed=6)
