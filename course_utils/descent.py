@@ -102,14 +102,22 @@ class DescentResult:
 
 
 # ---------------------------------------------------------------- checks
-def _as_float_array(name, value, ndim):
-    """Return value as a finite float64 array with ndim axes."""
+def _as_finite(name, value):
+    """Return value as a float64 array, refusing non-numbers, NaN and inf."""
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(
             f"{name} must be an array of numbers, got {type(value).__name__}"
         ) from exc
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or inf; clean the data first")
+    return arr
+
+
+def _as_float_array(name, value, ndim):
+    """Return value as a finite float64 array with ndim axes."""
+    arr = _as_finite(name, value)
     if arr.ndim != ndim:
         want = {1: "a vector of shape (D,)", 2: "a matrix of shape (N, D)"}
         raise ValueError(
@@ -117,8 +125,6 @@ def _as_float_array(name, value, ndim):
         )
     if arr.size == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape})")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or inf; clean the data first")
     return arr
 
 

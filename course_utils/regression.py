@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from course_utils.descent import DivergenceError
+from course_utils.descent import DivergenceError, _as_finite
 
 __all__ = [
     "fit_gd",
@@ -35,18 +35,6 @@ __all__ = [
 
 
 # ---------------------------------------------------------------- checks
-def _as_finite(name, value):
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"{name} must be an array of numbers, got {type(value).__name__}"
-        ) from exc
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or inf; clean the data first")
-    return arr
-
-
 def _check_x(x):
     """x as float64 of shape (N,) or (N, D), N >= 1."""
     x = _as_finite("x", x)
