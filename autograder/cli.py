@@ -1,0 +1,245 @@
+"""Instructor command line: release, check, collect, grade, feedback,
+export and report, built on nbgrader's Python API.
+
+Exit codes: 0 done; 1 done, but some submissions failed or checks did
+not pass; 2 a usage or course problem (the message says what to fix);
+3 the gradebook's tests differ from solutions/ (export refused).
+"""
+import argparse
+import os
+import sys
+
+from .course import Course, CourseError
+
+OK, SOME_FAILED, USAGE, INTEGRITY = 0, 1, 2, 3
+
+EPILOG = """\
+typical session (from the course root):
+  course-autograder release                 # notebooks/ from solutions/
+  course-autograder check                   # solutions pass, releases fail
+  course-autograder collect ~/Downloads/ps1.zip
+  course-autograder grade 01_numerical_derivatives --jobs 4
+  course-autograder report 01_numerical_derivatives
+  course-autograder feedback 01_numerical_derivatives
+  course-autograder export --output grades.csv
+
+exit codes: 0 done; 1 some submissions failed or checks did not pass;
+2 usage or course problem (the message says what to fix); 3 the
+gradebook's tests differ from solutions/ (export refused).
+
+Limits (timeouts, memory, output size) are set in nbgrader_config.py,
+section c.Sandbox; see docs/instructors.md.
+"""
+
+
+def _assignments(course, names):
+    for name in names:
+        course.require(name)
+    return names or course.assignments()
+
+
+def cmd_release(course, args):
+    """Generate notebooks/ from solutions/ with nbgrader."""
+    api = course.api()
+    status = OK
+    for name in _assignments(course, args.assignments):
+        result = api.generate_assignment(name, force=True, create=True)
+        if result["success"]:
+            print(f"released {name} -> notebooks/{name}/")
+        else:
+            print(f"release of {name} FAILED:\n{result['error']}"
+                  f"\n{result['log']}", file=sys.stderr)
+            status = SOME_FAILED
+    return status
+
+
+def cmd_check(course, args):
+    """Run solutions and releases in the grading sandbox."""
+    from .checks import check_assignment
+    status = OK
+    for name in _assignments(course, args.assignments):
+        problems = check_assignment(course, name)
+        for problem in problems:
+            print(f"FAIL {problem}")
+        if problems:
+            status = SOME_FAILED
+        else:
+            print(f"ok   {name}: solutions pass, releases fail")
+    return status
+
+
+def cmd_collect(course, args):
+    """Import submissions into submitted/."""
+    from .collect import collect
+    try:
+        result = collect(course, args.source)
+    except FileNotFoundError as err:
+        raise CourseError(str(err)) from None
+    for student, assignment in result.imported:
+        print(f"imported {assignment} for {student}")
+    for problem in result.problems:
+        print(f"NOT IMPORTED {problem}", file=sys.stderr)
+    print(f"{len(result.imported)} imported, {len(result.problems)} not "
+          "imported")
+    return SOME_FAILED if result.problems else OK
+
+
+def cmd_grade(course, args):
+    """Grade one assignment in parallel sandboxes."""
+    from .grading import grade
+    from .integrity import gradebook_mismatches
+    from .reports import render_report
+    summary = grade(course, args.assignment, students=args.students,
+                    jobs=args.jobs, force=args.force,
+                    progress=not args.quiet)
+    if not summary.rows and not summary.skipped:
+        print(f"no submissions of {args.assignment} in "
+              f"{course.folder('submitted')}: run `course-autograder "
+              "collect FOLDER_OR_ZIP` first")
+        return OK
+    if summary.skipped:
+        print(f"{len(summary.skipped)} unchanged submission(s) already "
+              "graded (use --force to regrade them)")
+    print(render_report(summary.rows))
+    if summary.unrecorded:
+        print(f"{len(summary.unrecorded)} result(s) could not be saved: "
+              "rerun the same command", file=sys.stderr)
+        return SOME_FAILED
+    problems = gradebook_mismatches(course, args.assignment)
+    for problem in problems:
+        print(f"INTEGRITY {problem}", file=sys.stderr)
+    if problems:
+        print("The gradebook's tests differ from solutions/: run "
+              "`course-autograder release` and regrade with --force.",
+              file=sys.stderr)
+        return INTEGRITY
+    return SOME_FAILED if summary.count("failed") else OK
+
+
+def cmd_feedback(course, args):
+    """Generate HTML feedback with nbgrader for graded students."""
+    from .reports import status_rows
+    api = course.api()
+    status = OK
+    for row in status_rows(course, args.assignment):
+        if row["status"] == "failed" or (
+                args.students and row["student"] not in args.students):
+            continue
+        result = api.generate_feedback(args.assignment, row["student"])
+        if result["success"]:
+            print(f"feedback for {row['student']}")
+        else:
+            print(f"feedback for {row['student']} FAILED: "
+                  f"{result['error']}", file=sys.stderr)
+            status = SOME_FAILED
+    return status
+
+
+def cmd_export(course, args):
+    """Write grades.csv after checking the gradebook's integrity."""
+    from .integrity import gradebook_mismatches
+    from .reports import export_csv
+    names = [args.assignment] if args.assignment else course.assignments()
+    problems = []
+    for name in names:
+        course.require(name)
+        problems += gradebook_mismatches(course, name)
+    if problems:
+        for problem in problems:
+            print(f"INTEGRITY {problem}", file=sys.stderr)
+        print("Export refused: the gradebook's tests differ from "
+              "solutions/. Run `course-autograder release` and regrade "
+              "with --force.", file=sys.stderr)
+        return INTEGRITY
+    count = export_csv(course, args.output, args.assignment)
+    print(f"wrote {count} row(s) to {args.output}")
+    return OK
+
+
+def cmd_report(course, args):
+    """Print graded, flagged and failed submissions."""
+    from .reports import render_report, status_rows
+    rows = status_rows(course, args.assignment)
+    if not rows:
+        print("nothing graded yet: run `course-autograder grade "
+              "ASSIGNMENT`")
+        return OK
+    print(render_report(rows))
+    return SOME_FAILED if any(r["status"] == "failed" for r in rows) \
+        else OK
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="course-autograder", description=__doc__.split("\n\n")[0],
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--course-root", default=None,
+                        help="course folder holding solutions/ "
+                        "(default: the current directory)")
+    sub = parser.add_subparsers(dest="command", required=True,
+                                metavar="COMMAND")
+
+    def add(name, func, help_):
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("release", cmd_release,
+            "generate notebooks/ (student version) from solutions/")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
+                   help="default: all assignments")
+    p = add("check", cmd_check, "check that every solution passes its "
+            "tests and every release fails them")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
+    p = add("collect", cmd_collect, "import a folder or .zip of "
+            "submitted notebooks into submitted/")
+    p.add_argument("source", help="folder or .zip file")
+    p = add("grade", cmd_grade, "autograde one assignment in sandboxed, "
+            "parallel kernels")
+    p.add_argument("assignment")
+    p.add_argument("--students", nargs="+", metavar="ID",
+                   help="grade only these students (always regraded)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count(),
+                   help="parallel workers (default: %(default)s cores)")
+    p.add_argument("--force", action="store_true",
+                   help="regrade submissions that are already graded")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar")
+    p = add("feedback", cmd_feedback,
+            "write HTML feedback for graded submissions (feedback/)")
+    p.add_argument("assignment")
+    p.add_argument("--students", nargs="+", metavar="ID")
+    p = add("export", cmd_export, "write grades as CSV (refused if the "
+            "gradebook's tests were altered)")
+    p.add_argument("--assignment", default=None)
+    p.add_argument("--output", default="grades.csv")
+    p = add("report", cmd_report, "list graded, flagged (and why) and "
+            "failed (and why) submissions")
+    p.add_argument("assignment", nargs="?")
+    return parser
+
+
+def _put_environment_on_path():
+    """nbgrader runs the `alembic` program that sits beside this Python;
+    an instructor who did not activate the virtual environment would
+    otherwise get "No such file or directory: 'alembic'"."""
+    bindir = os.path.dirname(sys.executable)
+    path = os.environ.get("PATH", "")
+    if bindir not in path.split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + path
+
+
+def main(argv=None):
+    """Entry point of `course-autograder` and `python -m autograder`."""
+    args = build_parser().parse_args(argv)
+    _put_environment_on_path()
+    try:
+        course = Course(args.course_root)
+        return args.func(course, args)
+    except CourseError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return USAGE
+    except KeyboardInterrupt:
+        print("interrupted: rerun the same command to grade what is "
+              "left", file=sys.stderr)
+        return 130
