@@ -5,15 +5,24 @@ inside the course: nothing is written to /usr/local/share or $HOME.
 Environment overrides, for instructors and tests:
 
 - NBGRADER_DB_URL: gradebook URL (default: sqlite:///<root>/gradebook.db;
-  e.g. postgresql://user@host/course for a shared gradebook)
+  e.g. postgresql+psycopg2://user@host/course for a shared gradebook)
 - NBGRADER_EXCHANGE: exchange directory (default: <root>/exchange)
+- NBGRADER_COURSE_ROOT: course root (default: the repository root)
+
+Grading limits (autograder.settings.Limits) are set in the ``Sandbox``
+section; see docs/instructors.md for every setting and its default.
 """
 import os
 from pathlib import Path
 
 c = get_config()  # noqa: F821
 
-root = Path(__file__).resolve().parent.parent
+# NBGRADER_COURSE_ROOT lets the instructor CLI (--course-root) and the
+# tests point this configuration at another copy of the course.
+root = Path(
+    os.environ.get("NBGRADER_COURSE_ROOT")
+    or Path(__file__).resolve().parent.parent
+)
 
 c.CourseDirectory.root = str(root)
 c.CourseDirectory.course_id = "nn-from-the-derivative-up"
@@ -43,3 +52,9 @@ c.Execute.timeout = 60
 c.ClearSolutions.code_stub = {
     "python": "# YOUR CODE HERE\nraise NotImplementedError()",
 }
+
+# Sandbox limits for `course-autograder grade` (defaults shown; see
+# autograder/settings.py and docs/instructors.md).
+c.Sandbox.cell_timeout = 60
+c.Sandbox.notebook_timeout = 600
+c.Sandbox.memory_mb = 2048

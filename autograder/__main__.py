@@ -1,0 +1,4 @@
+"""`python -m autograder`: the instructor CLI."""
+from .cli import main
+
+raise SystemExit(main())

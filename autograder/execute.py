@@ -1,0 +1,355 @@
+"""Run a notebook's code cells in sandboxed kernels, surviving crashes.
+
+A cell that times out or kills its kernel fails on its own: the kernel
+is restarted, the cells that ran before it are replayed silently to
+rebuild the state, and grading goes on.  Outputs are capped in bytes
+and stray processes are killed after every cell.
+"""
+import copy
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat.v4 import new_output
+
+from . import sandbox
+from .kernel import GUARD, TAMPER_MIME
+from .kernelmanager import SandboxKernelManager
+from .notebooks import is_test_cell
+
+# More stray processes than this after one cell restart the kernel.
+STRAYS_BEFORE_RESTART = 4
+
+
+@dataclass
+class RunLog:
+    """What happened while a notebook ran, for flags and the report."""
+
+    isolation: str = ""
+    timeouts: list = field(default_factory=list)
+    deaths: list = field(default_factory=list)
+    forked: list = field(default_factory=list)
+    not_run: list = field(default_factory=list)
+    truncated: list = field(default_factory=list)
+    tamper: list = field(default_factory=list)
+    strays: int = 0
+    seconds: float = 0.0
+
+
+def error_output(ename, evalue):
+    """Return an nbformat error output explaining a grader decision."""
+    return new_output("error", ename=ename, evalue=evalue,
+                      traceback=[f"{ename}: {evalue}"])
+
+
+def _output_size(output):
+    """Return the size in bytes of an output's text and data."""
+    return len(json.dumps(output, ensure_ascii=False).encode())
+
+
+def cap_outputs(cell, per_cell, budget):
+    """Trim a cell's outputs to ``per_cell`` bytes and the ``budget``.
+
+    Returns (bytes kept, whether anything was cut).  Error outputs are
+    kept (shortened) because they carry the verdict.
+    """
+    limit = min(per_cell, max(budget, 0))
+    kept, used, cut = [], 0, False
+    for out in cell.get("outputs", []):
+        size = _output_size(out)
+        if used + size <= limit:
+            kept.append(out)
+            used += size
+            continue
+        cut = True
+        if out.get("output_type") == "error":
+            out = copy.deepcopy(out)
+            out["traceback"] = [line[:2000] for line in out["traceback"]
+                                ][-20:]
+            out["evalue"] = out.get("evalue", "")[:2000]
+            kept.append(out)
+            used += _output_size(out)
+    if cut:
+        kept.append(new_output(
+            "stream", name="stdout",
+            text=f"\n[autograder: output cut at {limit} bytes]\n"))
+    cell["outputs"] = kept
+    return used, cut
+
+
+class Kernel:
+    """One sandboxed kernel plus the nbclient that drives it."""
+
+    def __init__(self, nb, isolation, limits, workdir, ipcdir, uid):
+        self.uid = uid
+        self.km = SandboxKernelManager(
+            isolation=isolation, limits=limits, workdir=str(workdir),
+            ipcdir=str(ipcdir), uid=uid, kernel_name="python3")
+        self.client = NotebookClient(
+            nb, km=self.km, timeout=limits.cell_timeout,
+            startup_timeout=limits.startup_timeout, allow_errors=True,
+            interrupt_on_timeout=False, record_timing=False,
+            iopub_timeout=4, shutdown_kernel="immediate")
+        self.client.start_new_kernel()
+        self.client.start_new_kernel_client()
+
+    def run(self, cell, index, timeout, history=True):
+        """Execute one cell; raise CellTimeoutError or DeadKernelError."""
+        self.client.timeout = max(1, int(timeout))
+        return self.client.execute_cell(cell, index,
+                                        store_history=history)
+
+    def processes(self):
+        """Return the live processes of this kernel's sandbox."""
+        if self.uid is not None:
+            found = []
+            for pid in sandbox.pids_of_uid(self.uid):
+                try:
+                    found.append(psutil.Process(pid))
+                except psutil.Error:
+                    continue
+            return found
+        pid = self.km.root_pid
+        try:
+            return psutil.Process(pid).children(recursive=True)
+        except (psutil.NoSuchProcess, TypeError):
+            return []
+
+    def _protected(self):
+        """PIDs of the kernel and of the launchers above it."""
+        if getattr(self, "_keep", None):
+            return self._keep
+        procs = self.processes()
+        root = self.km.root_pid
+        if root is not None:
+            try:
+                procs = [psutil.Process(root)] + procs
+            except psutil.NoSuchProcess:
+                pass
+        kernel = None
+        for proc in sorted(procs, key=_created):
+            try:
+                if proc.cmdline()[1:3] == ["-m", sandbox.KERNEL_MODULE]:
+                    kernel = proc
+                    break
+            except psutil.Error:
+                continue
+        keep = set()
+        while kernel is not None:
+            keep.add(kernel.pid)
+            if kernel.pid == root:
+                break
+            try:
+                kernel = kernel.parent()
+            except psutil.Error:
+                break
+        self._keep = keep or None  # not found yet: look again next time
+        return keep
+
+    def kill_strays(self):
+        """Kill processes of the sandbox other than the kernel itself."""
+        keep = self._protected()
+        if not keep:
+            return 0  # never kill blindly
+        killed = 0
+        for proc in self.processes():
+            if proc.pid in keep:
+                continue
+            try:
+                proc.kill()
+                killed += 1
+            except psutil.NoSuchProcess:
+                pass
+        return killed
+
+    def close(self):
+        """Stop the kernel and everything it started."""
+        procs = self.processes()
+        try:
+            self.client._cleanup_kernel()  # nbclient's own teardown
+        except Exception:  # a dead kernel may fail to shut down cleanly
+            pass
+        for proc in procs:
+            try:
+                proc.kill()
+            except psutil.NoSuchProcess:
+                pass
+        sandbox.kill_strays(self.uid)
+
+
+def _created(proc):
+    """A process's start time (processes that vanished sort last)."""
+    try:
+        return proc.create_time()
+    except psutil.Error:
+        return float("inf")
+
+
+def _pop_tamper(cell):
+    """Remove the guard's tamper reports from a cell; return them."""
+    found, kept = [], []
+    for out in cell.get("outputs", []):
+        data = out.get("data", {})
+        if TAMPER_MIME in data:
+            found += json.loads(data[TAMPER_MIME])
+        else:
+            kept.append(out)
+    cell["outputs"] = kept
+    return found
+
+
+class Runner:
+    """Execute a notebook's cells with restarts, replay and limits."""
+
+    def __init__(self, nb, isolation, limits, workdir):
+        self.nb = nb
+        self.isolation = isolation
+        self.limits = limits
+        self.workdir = Path(workdir)
+        self.log = RunLog(isolation=isolation)
+        self.deadline = time.monotonic() + limits.notebook_timeout
+        self.budget = limits.output_bytes_per_notebook
+        self.uid = sandbox.sandbox_uid()
+        self.ipcdir = Path(tempfile.mkdtemp(prefix="ag-ipc-"))
+        for path in (self.workdir, self.ipcdir):
+            self._give(path)
+
+    def _give(self, path):
+        """Make ``path`` (recursively) belong to the sandbox uid."""
+        if self.uid is None:
+            return
+        os.chown(path, self.uid, self.uid)
+        for root, dirs, files in os.walk(path):
+            for name in dirs + files:
+                os.lchown(os.path.join(root, name), self.uid, self.uid)
+
+    def _left(self):
+        return self.deadline - time.monotonic()
+
+    def _start(self):
+        for leftover in self.ipcdir.glob("kernel*"):
+            leftover.unlink()
+        return Kernel(self.nb, self.isolation, self.limits, self.workdir,
+                      self.ipcdir, self.uid)
+
+    def _timeout(self):
+        return min(self.limits.cell_timeout, self._left())
+
+    def _exec(self, kernel, index):
+        """Run cell ``index``; return 'ok', 'timeout' or 'died'."""
+        cell = self.nb.cells[index]
+        test = is_test_cell(cell)
+        sent = copy.copy(cell)
+        if test:
+            sent["source"] = GUARD + cell.source
+        try:
+            kernel.run(sent, index, self._timeout(), history=not test)
+            status = "ok"
+        except CellTimeoutError:
+            status = "timeout"
+        except DeadKernelError:
+            status = "died"
+        # nbclient stores the cell it ran back into the notebook.
+        self.nb.cells[index] = cell
+        cell["outputs"] = sent.get("outputs", [])
+        if "execution_count" in sent:
+            cell["execution_count"] = sent["execution_count"]
+        if test:
+            self.log.tamper += _pop_tamper(cell)
+        used, cut = cap_outputs(cell, self.limits.output_bytes_per_cell,
+                                self.budget)
+        self.budget -= used
+        if cut:
+            self.log.truncated.append(index)
+        return status
+
+    def _replay(self, kernel, done):
+        """Re-run cells that succeeded earlier; False if that fails."""
+        for index in done:
+            if is_test_cell(self.nb.cells[index]):
+                continue
+            cell = self.nb.cells[index]
+            try:
+                kernel.run(copy.deepcopy(cell), index, self._timeout())
+            except (CellTimeoutError, DeadKernelError):
+                return False
+            finally:
+                self.nb.cells[index] = cell
+        return True
+
+    def _fail(self, index, status):
+        cell = self.nb.cells[index]
+        if status == "timeout":
+            self.log.timeouts.append(index)
+            why = (f"the cell did not finish within "
+                   f"{self.limits.cell_timeout:g} s (or the notebook's "
+                   f"{self.limits.notebook_timeout:g} s); it was stopped")
+            cell.setdefault("outputs", []).append(
+                error_output("AutograderTimeout", why))
+        elif status == "forked":
+            self.log.forked.append(index)
+            cell.setdefault("outputs", []).append(error_output(
+                "TooManyProcesses", "the cell left processes running; "
+                "they were killed and the kernel was restarted"))
+        else:
+            self.log.deaths.append(index)
+            cell.setdefault("outputs", []).append(error_output(
+                "KernelDied", "the kernel died while running this cell "
+                "(crash, os._exit or a resource limit)"))
+
+    def _skip(self, indices, why):
+        for index in indices:
+            self.log.not_run.append(index)
+            self.nb.cells[index]["outputs"] = [
+                error_output("NotRun", why)]
+
+    def run(self):
+        """Execute every code cell; return the RunLog."""
+        start = time.monotonic()
+        code = [i for i, c in enumerate(self.nb.cells)
+                if c.cell_type == "code" and c.source.strip()]
+        for i in code:
+            self.nb.cells[i]["outputs"] = []
+        done, pos, restarts = [], 0, 0
+        kernel = None
+        try:
+            while pos < len(code):
+                if kernel is None:
+                    kernel = self._start()
+                    if not self._replay(kernel, done):
+                        self._skip(code[pos:], "the kernel could not be "
+                                   "rebuilt after an earlier failure")
+                        break
+                if self._left() <= 0:
+                    self._skip(code[pos:], "the notebook ran out of time")
+                    break
+                index = code[pos]
+                status = self._exec(kernel, index)
+                killed = kernel.kill_strays()
+                self.log.strays += killed
+                if status == "ok" and killed > STRAYS_BEFORE_RESTART:
+                    status = "forked"  # zombies would use up the limit
+                pos += 1
+                if status == "ok":
+                    done.append(index)
+                    continue
+                self._fail(index, status)
+                kernel.close()
+                kernel = None
+                restarts += 1
+                if restarts > self.limits.max_restarts:
+                    self._skip(code[pos:], "too many kernel restarts")
+                    break
+        finally:
+            if kernel is not None:
+                kernel.close()
+            shutil.rmtree(self.ipcdir, ignore_errors=True)
+        self.log.seconds = time.monotonic() - start
+        return self.log

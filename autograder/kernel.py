@@ -1,0 +1,147 @@
+"""The grading kernel: ipykernel that restores a clean state for tests.
+
+Started inside the sandbox as ``python -m autograder.kernel -f CONN``.
+A cell whose code starts with ``GUARD`` is a graded test cell: before it
+runs, the kernel undoes what student code may have done to bend test
+verdicts (IPython input and AST transformers, custom exception
+handlers, event callbacks, display and exception hooks, monkeypatched
+attributes of numpy, math, builtins, the course package and its check
+helpers) and reports each repair as a ``TAMPER_MIME`` display so that
+the grader can flag the submission.  Student code could still patch
+this class itself; the grader's static scan (autograder.tamper) covers
+that path.
+"""
+import importlib
+import json
+import sys
+
+from ipykernel.ipkernel import IPythonKernel
+from ipykernel.kernelapp import IPKernelApp
+
+GUARD = "#%autograder:test-cell\n"
+TAMPER_MIME = "application/x-autograder-tamper+json"
+WATCHED_MODULES = ("builtins", "math", "numpy", "numpy.testing",
+                   "numpy.linalg", "course_utils", "course_utils.checks")
+SHELL_LISTS = ("ast_transformers", "input_transformers_post")
+MANAGER_LISTS = ("cleanup_transforms", "line_transforms",
+                 "token_transformers")
+
+
+def _snapshot_modules():
+    """Map module name -> {attribute: object} for the watched modules."""
+    snap = {}
+    for name in WATCHED_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except Exception:  # a missing optional module is fine
+            continue
+        snap[name] = dict(vars(module))
+    return snap
+
+
+def _restore_modules(snap, found):
+    """Put back every replaced or deleted attribute of watched modules."""
+    for name, attrs in snap.items():
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        current = vars(module)
+        for attr, obj in attrs.items():
+            if current.get(attr, _MISSING) is not obj:
+                found.append(f"{name}.{attr} was replaced")
+                setattr(module, attr, obj)
+
+
+_MISSING = object()
+
+
+def _from_student(func):
+    """Was ``func`` defined in notebook code (not in a library)?"""
+    func = getattr(func, "__func__", func)
+    module = getattr(func, "__module__", None)
+    return module in (None, "__main__", "builtins")
+
+
+class GuardedKernel(IPythonKernel):
+    """IPython kernel that cleans up before each graded test cell."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._baseline = self._snapshot()
+
+    def _snapshot(self):
+        """Record the pristine state that test cells must see."""
+        shell = self.shell
+        manager = shell.input_transformer_manager
+        return {
+            "modules": _snapshot_modules(),
+            "shell": {k: list(getattr(shell, k)) for k in SHELL_LISTS},
+            "manager": {k: list(getattr(manager, k))
+                        for k in MANAGER_LISTS},
+            "events": {k: list(v)
+                       for k, v in shell.events.callbacks.items()},
+            "excepthook": sys.excepthook,
+            "displayhook": sys.displayhook,
+            "custom_exceptions": shell.custom_exceptions,
+            "shell_dict": set(vars(shell)),
+        }
+
+    def _restore(self):
+        """Undo tampering; return a list of what had been changed."""
+        base, shell, found = self._baseline, self.shell, []
+        manager = shell.input_transformer_manager
+        for key, value in base["shell"].items():
+            if getattr(shell, key) != value:
+                found.append(f"IPython {key} changed")
+                setattr(shell, key, list(value))
+        for key, value in base["manager"].items():
+            if getattr(manager, key) != value:
+                found.append(f"IPython input {key} changed")
+                setattr(manager, key, list(value))
+        for key, value in base["events"].items():
+            current = shell.events.callbacks.get(key, [])
+            added = [cb for cb in current if cb not in value]
+            if any(_from_student(cb) for cb in added):
+                found.append(f"IPython event {key} callback added")
+            # Library callbacks (matplotlib's figure flush) may stay.
+            shell.events.callbacks[key] = [
+                cb for cb in current if not _from_student(cb)]
+        if shell.custom_exceptions != base["custom_exceptions"]:
+            found.append("custom exception handler installed")
+            shell.set_custom_exc((), None)
+        for name in ("excepthook", "displayhook"):
+            if getattr(sys, name) is not base[name]:
+                found.append(f"sys.{name} replaced")
+                setattr(sys, name, base[name])
+        for attr in set(vars(shell)) - base["shell_dict"]:
+            if attr in ("showtraceback", "run_cell", "run_ast_nodes",
+                        "run_code", "showsyntaxerror", "transform_cell"):
+                found.append(f"IPython shell.{attr} replaced")
+                delattr(shell, attr)
+        _restore_modules(base["modules"], found)
+        return found
+
+    async def do_execute(self, code, *args, **kwargs):
+        """Run ``code``; clean up first when it is a graded test cell."""
+        if code.startswith(GUARD):
+            code = code[len(GUARD):]
+            found = self._restore()
+            if found:
+                self.session.send(
+                    self.iopub_socket, "display_data",
+                    {"data": {TAMPER_MIME: json.dumps(found),
+                              "text/plain": "autograder: state restored"},
+                     "metadata": {}},
+                    parent=self.get_parent("shell"),
+                    ident=self._topic("display_data"))
+        return await super().do_execute(code, *args, **kwargs)
+
+
+def main():
+    """Start the kernel; parent polling is off (its pid is foreign)."""
+    IPKernelApp.launch_instance(kernel_class=GuardedKernel,
+                                parent_handle=0)
+
+
+if __name__ == "__main__":
+    main()

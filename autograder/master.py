@@ -1,0 +1,59 @@
+"""The instructor's version of a notebook: what grading trusts.
+
+Test cells (with hidden tests) come from solutions/, solution stubs and
+the kernelspec from the release in notebooks/.  Nothing here is ever
+read from a submission or from the gradebook.
+"""
+from dataclasses import dataclass, field
+
+import nbformat
+
+from .notebooks import grade_id, is_solution_cell, is_test_cell
+
+
+@dataclass
+class Master:
+    """Trusted cells of one assignment notebook."""
+
+    name: str
+    order: list = field(default_factory=list)     # grade_ids, in order
+    tests: dict = field(default_factory=dict)     # grade_id -> cell
+    solutions: dict = field(default_factory=dict)  # grade_id -> cell
+    released: dict = field(default_factory=dict)  # test cells as given
+    kernelspec: dict = field(default_factory=dict)
+
+    @property
+    def points(self):
+        """Total points of the notebook's test cells."""
+        return sum(float(c.metadata.nbgrader.get("points", 0))
+                   for c in self.tests.values())
+
+    def anchor_of(self, test_id, present):
+        """Return the closest earlier grade_id in ``present``, or None."""
+        before = self.order[:self.order.index(test_id)]
+        for gid in reversed(before):
+            if gid in present and gid not in self.tests:
+                return gid
+        return None
+
+
+def load_master(source_path, release_path):
+    """Build a Master from a source notebook and its release."""
+    source = nbformat.read(str(source_path), as_version=4)
+    release = nbformat.read(str(release_path), as_version=4)
+    master = Master(name=source_path.stem)
+    master.kernelspec = dict(release.metadata.get("kernelspec", {}))
+    for cell in source.cells:
+        gid = grade_id(cell)
+        if gid is None:
+            continue
+        master.order.append(gid)
+        if is_test_cell(cell):
+            master.tests[gid] = cell
+    for cell in release.cells:
+        gid = grade_id(cell)
+        if gid is not None and is_solution_cell(cell):
+            master.solutions[gid] = cell
+        elif gid in master.tests:
+            master.released[gid] = cell
+    return master

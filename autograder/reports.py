@@ -1,0 +1,65 @@
+"""`export` (CSV) and `report` (per-student text) from the gradebook."""
+import csv
+
+from .status import StatusStore
+
+CSV_FIELDS = ["assignment", "student", "score", "max_score", "status",
+              "held_for_review", "isolation", "flags", "message"]
+
+
+def status_rows(course, assignment=None):
+    store = StatusStore(course.db_url)
+    try:
+        return store.rows(assignment)
+    finally:
+        store.close()
+
+
+def export_csv(course, path, assignment=None):
+    """Write one CSV row per graded submission; return the row count.
+
+    ``status`` tells a real zero (graded) from a submission that could
+    not be run (failed) or that needs a look (flagged).
+    """
+    rows = status_rows(course, assignment)
+    with course.gradebook() as gb:
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+            writer.writeheader()
+            for row in rows:
+                sub = gb.find_submission(row["assignment"], row["student"])
+                writer.writerow({
+                    "assignment": row["assignment"],
+                    "student": row["student"],
+                    "score": f"{sub.score:g}",
+                    "max_score": f"{sub.max_score:g}",
+                    "status": row["status"],
+                    "held_for_review": row["held"],
+                    "isolation": row["isolation"],
+                    "flags": " | ".join(row["flags"]),
+                    "message": row["message"] or "",
+                })
+    return len(rows)
+
+
+def render_report(rows):
+    """Return the per-student report as text, grouped by status."""
+    lines = []
+    titles = (("graded", "Graded"),
+              ("flagged", "Flagged for review"),
+              ("failed", "Failed (not graded; fix and regrade)"))
+    for status, title in titles:
+        group = [r for r in rows if r["status"] == status]
+        lines.append(f"{title}: {len(group)}")
+        for r in group:
+            held = " (held at 0 for review)" if r["held"] == "yes" else ""
+            lines.append(f"  {r['assignment']}  {r['student']}: "
+                         f"{r['score']:g}/{r['max_score']:g}{held}  "
+                         f"[{r['isolation']}]")
+            if status == "failed" and r["message"]:
+                lines.append(f"      why: {r['message']}")
+            for flag in r["flags"]:
+                if status != "graded" or flag.startswith("blank"):
+                    lines.append(f"      - {flag}")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,81 @@
+"""The grader's own record of each submission, next to the gradebook.
+
+nbgrader's gradebook stores scores; it cannot say that a submission
+failed to run, was repaired, or is held for review.  This one table, in
+the same database (SQLite or PostgreSQL), keeps that per (assignment,
+student) and is written by the parent process only.
+"""
+import datetime as dt
+import json
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy import (Column, DateTime, Float, MetaData, String, Table,
+                        Text, create_engine, select)
+
+metadata = MetaData()
+status_table = Table(
+    "autograder_status", metadata,
+    Column("assignment", String(128), primary_key=True),
+    Column("student", String(128), primary_key=True),
+    Column("status", String(16), nullable=False),  # graded|flagged|failed
+    Column("isolation", String(16)),
+    Column("score", Float),
+    Column("max_score", Float),
+    Column("flags", Text),       # JSON list of "code: detail"
+    Column("message", Text),
+    Column("checksum", String(64)),
+    Column("held", String(8)),   # "yes" when points are held for review
+    Column("updated", DateTime),
+)
+
+
+class StatusStore:
+    """Read and write submission status rows."""
+
+    def __init__(self, db_url):
+        self.engine = create_engine(db_url)
+        try:
+            metadata.create_all(self.engine)
+        except DBAPIError:  # another grader created it at the same time
+            metadata.create_all(self.engine)
+
+    def put(self, row):
+        """Insert or replace one row (a dict of the table's columns)."""
+        row = dict(row, flags=json.dumps(row.get("flags", []),
+                                         ensure_ascii=False),
+                   updated=dt.datetime.now(dt.timezone.utc)
+                   .replace(tzinfo=None))
+        key = (status_table.c.assignment == row["assignment"]) & \
+            (status_table.c.student == row["student"])
+        with self.engine.begin() as conn:
+            conn.execute(status_table.delete().where(key))
+            conn.execute(status_table.insert().values(**row))
+
+    def rows(self, assignment=None):
+        """Return all rows (dicts), optionally for one assignment."""
+        query = select(status_table)
+        if assignment:
+            query = query.where(status_table.c.assignment == assignment)
+        query = query.order_by(status_table.c.assignment,
+                               status_table.c.student)
+        with self.engine.connect() as conn:
+            out = [dict(r._mapping) for r in conn.execute(query)]
+        for row in out:
+            row["flags"] = json.loads(row["flags"] or "[]")
+        return out
+
+    def get(self, assignment, student):
+        """Return one row, or None if the submission was never graded."""
+        query = select(status_table).where(
+            (status_table.c.assignment == assignment) &
+            (status_table.c.student == student))
+        with self.engine.connect() as conn:
+            found = conn.execute(query).first()
+        if found is None:
+            return None
+        row = dict(found._mapping)
+        row["flags"] = json.loads(row["flags"] or "[]")
+        return row
+
+    def close(self):
+        self.engine.dispose()

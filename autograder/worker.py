@@ -1,0 +1,161 @@
+"""Grade one student's submission of one assignment, in its own process.
+
+The worker never touches the gradebook: it checks and repairs each
+notebook, runs it in a sandboxed kernel, writes the executed notebook to
+autograded/ and returns a plain dict.  The parent process records it.
+"""
+import copy
+import shutil
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+import nbformat
+from nbgrader import utils as nbg_utils
+
+from . import sandbox, tamper
+from .execute import Runner
+from .notebooks import file_digest, is_test_cell
+from .preflight import PreflightError, is_blank, preflight
+
+# Flags that put a submission on the instructor's review list.
+REVIEW_FLAGS = {"tamper", "repaired", "timeout", "kernel-died", "not-run",
+                "missing-answer"}
+
+
+def grading_copy(nb):
+    """Return a copy whose test cells ignore stderr (warnings are fine).
+
+    nbgrader scores any stderr output as a failure; here only an error
+    output fails a test cell.
+    """
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if is_test_cell(cell):
+            cell.outputs = [o for o in cell.outputs
+                            if not (o.output_type == "stream" and
+                                    o.name == "stderr")]
+    return nb
+
+
+def score_cells(nb):
+    """Return {grade_id: [score, max]} for the notebook's test cells."""
+    scores = {}
+    for cell in nb.cells:
+        if is_test_cell(cell):
+            got, top = nbg_utils.determine_grade(cell)
+            scores[cell.metadata.nbgrader.grade_id] = [got or 0.0, top]
+    return scores
+
+
+def _prepare_workdir(job, name):
+    """Copy the release's data files and the student's files."""
+    workdir = Path(tempfile.mkdtemp(prefix="ag-work-"))
+    for folder in (Path(job["release_dir"]), Path(job["submission_dir"])):
+        if not folder.is_dir():
+            continue
+        for path in folder.rglob("*"):
+            rel = path.relative_to(folder)
+            if path.suffix == ".ipynb" or rel.name == "timestamp.txt" or \
+                    ".ipynb_checkpoints" in rel.parts or path.is_symlink():
+                continue
+            dest = workdir / rel
+            if path.is_dir():
+                dest.mkdir(parents=True, exist_ok=True)
+            else:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, dest)
+    return workdir
+
+
+def _flags_from_run(log, nb, issues, found, master):
+    """Turn repairs, run events and tamper findings into report flags."""
+    flags = []
+    if issues:
+        flags += [f"repaired: {i}" for i in issues
+                  if "answer cell" not in i or "retyped" in i]
+        flags += [f"missing-answer: {i}" for i in issues
+                  if "answer cell" in i and "missing" in i]
+    if is_blank(nb, master):
+        flags.append("blank: no answer was changed")
+    for label, cells in (("timeout", log.timeouts),
+                         ("kernel-died", log.deaths),
+                         ("process-limit", log.forked),
+                         ("not-run", log.not_run),
+                         ("output-truncated", log.truncated)):
+        if cells:
+            flags.append(f"{label}: cells {sorted(set(cells))}")
+    if log.strays:
+        flags.append(f"stray-processes: killed {log.strays}")
+    flags += [f"tamper: {item}" for item in found]
+    return flags
+
+
+def grade_notebook(job, master, limits, isolation):
+    """Grade one notebook of the submission; return its result dict."""
+    name = master.name
+    path = Path(job["submission_dir"]) / f"{name}.ipynb"
+    result = {"notebook": name, "status": "failed", "flags": [],
+              "scores": {gid: [0.0, float(c.metadata.nbgrader.points)]
+                         for gid, c in master.tests.items()},
+              "message": "", "seconds": 0.0}
+    if not path.is_file():
+        result["flags"] = [f"missing-notebook: {name}.ipynb not submitted"]
+        result["message"] = f"{name}.ipynb was not submitted"
+        return result
+    try:
+        nb, issues = preflight(path.read_bytes(), master)
+    except PreflightError as err:
+        result["flags"] = [f"{err.code}: {err}"]
+        result["message"] = str(err)
+        return result
+    workdir = _prepare_workdir(job, name)
+    try:
+        log = Runner(nb, isolation, limits, workdir).run()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        sandbox.kill_strays(sandbox.sandbox_uid())
+    found = tamper.scan_notebook(nb) + [
+        f"kernel state restored: {t}" for t in dict.fromkeys(log.tamper)]
+    out = Path(job["autograded_dir"]) / f"{name}.ipynb"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(nbformat.v4.writes(nb), encoding="utf-8")
+    result.update(status="graded", seconds=log.seconds,
+                  flags=_flags_from_run(log, nb, issues, found, master),
+                  scores=score_cells(grading_copy(nb)),
+                  autograded=str(out), executed=nb)
+    return result
+
+
+def grade_submission(job):
+    """Grade every notebook of one submission; never raises."""
+    from .course import Course  # imported here to avoid a cycle
+    start = time.monotonic()
+    course = Course(job["course_root"])
+    limits = course.limits
+    masters = job.get("masters") or course.masters(job["assignment"])
+    isolation = sandbox.choose_isolation(limits.isolation)
+    out = {"student": job["student"], "assignment": job["assignment"],
+           "isolation": isolation, "notebooks": [], "error": None,
+           "checksum": job["checksum"]}
+    try:
+        for master in masters:
+            out["notebooks"].append(
+                grade_notebook(job, master, limits, isolation))
+        ts = Path(job["submission_dir"]) / "timestamp.txt"
+        if ts.is_file():
+            Path(job["autograded_dir"]).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(ts, Path(job["autograded_dir"]) / ts.name)
+    except Exception:  # report, never abort the batch
+        out["error"] = traceback.format_exc(limit=5)
+    out["seconds"] = time.monotonic() - start
+    return out
+
+
+def submission_checksum(folder):
+    """Digest of a submission folder's notebooks and timestamp."""
+    folder = Path(folder)
+    files = [p for p in folder.glob("*.ipynb")]
+    files += [p for p in [folder / "timestamp.txt"] if p.is_file()]
+    return file_digest(files)

@@ -1,0 +1,146 @@
+"""Benchmark: course-autograder (parallel, sandboxed) vs `nbgrader autograde`.
+
+Grades the same N correct submissions of one assignment three ways in a
+throw-away copy of the course and prints the speed-up and the
+per-notebook overhead of the sandboxed grader:
+
+    python bench/bench_grading.py                 # fixture assignment
+    python bench/bench_grading.py --submissions 24 --jobs 2
+    python bench/bench_grading.py --solutions \
+        solutions/01_numerical_derivatives
+
+Goals: speed-up >= 1.8x on 2 cores; overhead <= 2 s per notebook beyond
+the notebook's own run time.  Other load on the machine skews timings.
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURE = REPO / "tests" / "fixtures" / "autograder" / "solutions" / \
+    "fx01_basics"
+
+
+def make_course(root, source_dir):
+    """Copy one assignment into a fresh course at ``root``."""
+    shutil.copytree(source_dir, root / "solutions" / source_dir.name)
+    config = REPO / "autograder" / "nbgrader_config.py"
+    (root / "nbgrader_config.py").write_text(
+        f'load_subconfig("{config}")\n')
+    return source_dir.name
+
+
+def answered(source, release):
+    """The release notebook with the instructor's answers filled in."""
+    answers = {}
+    for cell in source.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            answers[meta["grade_id"]] = "\n".join(
+                line for line in cell.source.splitlines()
+                if "### BEGIN SOLUTION" not in line
+                and "### END SOLUTION" not in line)
+    for cell in release.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            cell.source = answers[gid]
+    return release
+
+
+def own_run_time(path, repeats=3):
+    """Median seconds to run the cells (kernel start excluded) and to
+    start a plain kernel, without any sandbox."""
+    cells, starts = [], []
+    for _ in range(repeats):
+        nb = nbformat.read(str(path), as_version=4)
+        client = NotebookClient(nb, kernel_name="python3", timeout=600,
+                                allow_errors=True,
+                                resources={"metadata": {
+                                    "path": str(path.parent)}})
+        t0 = time.perf_counter()
+        with client.setup_kernel():
+            t1 = time.perf_counter()
+            for index, cell in enumerate(nb.cells):
+                client.execute_cell(cell, index)
+            t2 = time.perf_counter()
+        starts.append(t1 - t0)
+        cells.append(t2 - t1)
+    return statistics.median(cells), statistics.median(starts)
+
+
+def timed(args, cwd, env):
+    """Run a command; return its wall time (fails loudly on error)."""
+    t0 = time.perf_counter()
+    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True,
+                          text=True)
+    elapsed = time.perf_counter() - t0
+    if done.returncode not in (0, 1):
+        sys.exit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return elapsed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--solutions", type=Path, default=FIXTURE,
+                        help="assignment folder in solutions/")
+    parser.add_argument("--submissions", type=int, default=20)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+    load_before = os.getloadavg()[0]  # other work skews the ratio
+    bindir = str(Path(sys.executable).parent)
+    env = dict(os.environ, PATH=f"{bindir}:{os.environ.get('PATH', '')}")
+    env.pop("NBGRADER_DB_URL", None)
+    with tempfile.TemporaryDirectory(prefix="ag-bench-") as tmp:
+        root = Path(tmp)
+        env["NBGRADER_COURSE_ROOT"] = str(root)
+        assignment = make_course(root, args.solutions.resolve())
+        ours = [sys.executable, "-m", "autograder", "--course-root",
+                str(root)]
+        timed(ours + ["release", assignment], root, env)
+        name = next((root / "solutions" / assignment).glob("*.ipynb"))
+        nb = answered(nbformat.read(str(name), as_version=4),
+                      nbformat.read(str(root / "notebooks" / assignment /
+                                        name.name), as_version=4))
+        for i in range(args.submissions):
+            folder = root / "submitted" / f"student{i:03d}" / assignment
+            folder.mkdir(parents=True)
+            nbformat.write(nb, str(folder / name.name))
+        sample = folder / name.name
+        own, start = own_run_time(sample)
+        n = args.submissions
+        serial = timed([sys.executable, "-m", "nbgrader", "autograde",
+                        assignment, "--force"], root, env)
+        par = timed(ours + ["grade", assignment, "--force", "--quiet",
+                            "--jobs", str(args.jobs)], root, env)
+        one = timed(ours + ["grade", assignment, "--force", "--quiet",
+                            "--jobs", "1"], root, env)
+    overhead = one / n - own
+    print(json.dumps({"submissions": n, "cores": os.cpu_count(),
+                      "jobs": args.jobs,
+                      "load_before": round(load_before, 2),
+                      "load_after": round(os.getloadavg()[0], 2)}))
+    print(f"nbgrader autograde (serial):   {serial:6.1f} s "
+          f"({serial / n:.2f} s/notebook)")
+    print(f"course-autograder --jobs {args.jobs}:   {par:6.1f} s "
+          f"({par / n:.2f} s/notebook)")
+    print(f"speed-up: {serial / par:.2f}x (goal >= 1.8x)")
+    print(f"notebook's own run time: {own:.2f} s "
+          f"(plain kernel start {start:.2f} s, not included)")
+    print(f"course-autograder --jobs 1:    {one:6.1f} s "
+          f"({one / n:.2f} s/notebook)")
+    print(f"overhead per notebook: {overhead:.2f} s beyond its own run "
+          f"time (goal <= 2 s)")
+
+
+if __name__ == "__main__":
+    main()

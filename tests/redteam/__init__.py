@@ -1,0 +1,1 @@
+"""Adversarial submissions for the autograder's red-team tests."""

@@ -1,0 +1,113 @@
+"""Fast checks of the grader's pieces that need no kernel."""
+import json
+
+import nbformat
+import pytest
+
+from autograder import sandbox, tamper
+from autograder.master import load_master
+from autograder.preflight import PreflightError, preflight
+from autograder.settings import Limits
+from redteam.course import ASSIGNMENT, NOTEBOOK, REPO
+from redteam.submissions import notebook
+
+FIXTURE = REPO / "tests" / "fixtures" / "autograder" / "solutions" / \
+    ASSIGNMENT / NOTEBOOK
+
+
+@pytest.fixture(scope="module")
+def master(tmp_path_factory):
+    """The fixture's master, with a release made by nbgrader's rules."""
+    from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+    nb = nbformat.read(str(FIXTURE), as_version=4)
+    nb, _ = ClearSolutions().preprocess(nb, {})
+    nb, _ = ClearHiddenTests().preprocess(nb, {})
+    release = tmp_path_factory.mktemp("rel") / NOTEBOOK
+    nbformat.write(nb, str(release))
+    return load_master(FIXTURE, release)
+
+
+def _raw(nb):
+    return json.dumps(nb).encode()
+
+
+@pytest.mark.parametrize("source, finding", [
+    ("np.allclose = lambda *a, **k: True", "monkeypatches np.allclose"),
+    ("import numpy.testing as T\nT.assert_allclose = print",
+     "monkeypatches T.assert_allclose"),
+    ("setattr(np, 'isclose', min)", "setattr on module np"),
+    ("get_ipython().ast_transformers.append(1)", "ast_transformers"),
+    ("class A:\n    def __eq__(self, o):\n        return True",
+     "__eq__ always returns a constant"),
+    ("%matplotlib inline\nimport math\nmath.pi = 3", "monkeypatches math.pi"),
+    ("from course_utils import checks\nchecks.assert_close = print",
+     "monkeypatches checks.assert_close"),
+])
+def test_scan_finds_tampering(source, finding):
+    """Does the static scan name each kind of tampering?"""
+    assert any(finding in f for f in tamper.scan_source(source))
+
+
+@pytest.mark.parametrize("source", [
+    "import numpy as np\nx = np.allclose(1, 1)",
+    "import sys\nsys.stdout = open('log.txt', 'w')",
+    "class P:\n    def __eq__(self, o):\n        return self.x == o.x",
+    "%matplotlib inline\nimport matplotlib.pyplot as plt",
+    "def f(:\n    pass",
+])
+def test_scan_leaves_honest_code_alone(source):
+    """Is ordinary student code free of tamper findings?"""
+    assert tamper.scan_source(source) == []
+
+
+def test_preflight_restores_hidden_tests(master, tmp_path):
+    """Does a repaired notebook carry the hidden tests from solutions/?"""
+    nb = nbformat.read(str(FIXTURE), as_version=4)
+    nb.cells = [c for c in nb.cells if "test_mean" not in json.dumps(
+        c.metadata)]
+    fixed, issues = preflight(_raw(nb), master)
+    text = json.dumps(fixed.cells)
+    assert "BEGIN HIDDEN TESTS" in text
+    assert any("test_mean was deleted" in i for i in issues)
+
+
+def test_preflight_rejects_other_assignment(master):
+    """Is a notebook with none of the assignment's cells refused?"""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+    with pytest.raises(PreflightError) as err:
+        preflight(_raw(nb), master)
+    assert err.value.code == "wrong-assignment"
+
+
+def test_preflight_converts_nbformat3(master):
+    """Is an nbformat 3 notebook converted rather than refused?"""
+    nb = nbformat.read(str(FIXTURE), as_version=4)
+    old = nbformat.convert(nb, 3)
+    fixed, issues = preflight(nbformat.writes(old, version=3).encode(),
+                              master)
+    assert "converted from nbformat 3" in issues
+    assert fixed.nbformat == 4
+
+
+def test_limits_reject_unknown_settings():
+    """Does a misspelt Sandbox setting fail with the known names?"""
+    with pytest.raises(ValueError, match="cell_timeout"):
+        Limits.from_config({"Sandbox": {"cel_timeout": 3}})
+    assert Limits.from_config({"Sandbox": {"memory_mb": 512}}).memory_mb \
+        == 512
+
+
+def test_rlimits_level_when_asked():
+    """Can an instructor force the resource-limits-only level?"""
+    assert sandbox.choose_isolation("rlimits") == "rlimits"
+    with pytest.raises(ValueError):
+        sandbox.choose_isolation("docker")
+
+
+def test_notebook_helper_fills_answers(tmp_path):
+    """Do the red-team helpers build notebooks nbformat accepts?"""
+    from redteam.course import make_course
+    from autograder.cli import main
+    root = make_course(tmp_path / "c")
+    assert main(["--course-root", str(root), "release"]) == 0
+    nbformat.validate(nbformat.from_dict(notebook(str(root))))
