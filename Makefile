@@ -43,9 +43,7 @@ test: $(STAMP)
 
 # Regenerate the student release (notebooks/) from solutions/.
 release: $(STAMP)
-	for d in solutions/*/; do \
-	  $(BIN)/nbgrader generate_assignment "$$(basename $$d)" --force \
-	  --log-level=WARN || exit 1; done
+	$(BIN)/course-autograder release
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[bench]'
