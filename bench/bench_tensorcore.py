@@ -4,7 +4,11 @@ Rows (every time is the best of a few rounds in which the compared
 functions run in turn; ratios use times measured in this same run):
 - np.matmul on float32 at 1024^3 and 512^3, the baselines;
 - the "ideal" model at 1024^3, on the path ideal_backend() picks and on
-  the portable path, checked bit for bit against each other;
+  the portable path, checked bit for bit against each other; and the
+  BLAS paths alone ("blas" where the probe passed, "blas-spread") on
+  inputs already rounded, each against np.matmul timed in the same rounds;
+  and the CPU time (all threads) of np.matmul with BLAS on one thread and
+  of "ideal": the work done, which a busy machine disturbs less;
 - the hardware presets at 512^3 (V100, A100, H100), spot-checked against
   block_fma (the kernel that the hardware samples test);
 - a plain-Python 4x4x4 tile loop, the version a student writes, timed on
@@ -23,16 +27,16 @@ import numpy as np
 from course_utils import tensorcore as tc
 
 
-def best_times(fns, repeats):
+def best_times(fns, repeats, clock=time.perf_counter):
     """Run the functions in turn, `repeats` rounds (so that machine noise
     hits them alike); return each one's best time and last result."""
     times = [math.inf] * len(fns)
     results = [None] * len(fns)
     for _ in range(repeats):
         for i, fn in enumerate(fns):
-            start = time.perf_counter()
+            start = clock()
             results[i] = fn()
-            times[i] = min(times[i], time.perf_counter() - start)
+            times[i] = min(times[i], clock() - start)
     return times, results
 
 
@@ -111,8 +115,36 @@ def main():
     rows.append((f"np.matmul float32 {n}^3", base, base, n ** 3, ""))
     rows.append((f"ideal ({tc.ideal_backend()}) {n}^3", t_ideal, base,
                  n ** 3, "bit-exact" if same else "DIFFERS"))
+    # The BLAS paths alone, on inputs already rounded (held in float32),
+    # against a baseline timed in the same rounds.
+    A32h, B32h = A16.astype(np.float32), B16.astype(np.float32)
+    C0 = np.zeros((n, n), np.float32)
+    paths = [name for name in ("blas", "blas-spread")
+             if name == "blas-spread" or tc.ideal_backend() == "blas"]
+    times, results = best_times(
+        [lambda: A32 @ B32] + [lambda p=p: tc._matmul_ideal(
+            A32h, B32h, C0, backend=p) for p in paths], 5)
+    for name, t, D in zip(paths, times[1:], results[1:]):
+        ok = np.array_equal(D.view(np.uint32), D_port.view(np.uint32))
+        rows.append((f"  GEMMs ({name}) {n}^3", t, times[0], n ** 3,
+                     "bit-exact" if ok else "DIFFERS"))
     rows.append((f"ideal (portable) {n}^3", t_port, base, n ** 3,
                  "reference"))
+    # CPU time (all threads) with BLAS on one thread: the work each one
+    # does, which a busy machine disturbs less than the wall clock.
+    try:
+        from threadpoolctl import threadpool_limits
+        with threadpool_limits(1, user_api="blas"):
+            (cpu_base, cpu_ideal), _ = best_times(
+                [lambda: A32 @ B32,
+                 lambda: tc.tc_matmul(A, B, model="ideal")], 5,
+                clock=time.process_time)
+        rows.append((f"CPU: np.matmul 1 thread {n}^3", cpu_base, cpu_base,
+                     n ** 3, "CPU time"))
+        rows.append((f"CPU: ideal ({tc.ideal_backend()}) {n}^3", cpu_ideal,
+                     cpu_base, n ** 3, "CPU time"))
+    except ImportError:
+        pass
 
     n = 512
     A, B = rng.standard_normal((n, n)), rng.standard_normal((n, n))

@@ -73,6 +73,7 @@ block of products has n terms.
 import dataclasses
 import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -176,6 +177,78 @@ def round_to_fp16(x):
         x = x.astype(np.float64)
     with np.errstate(over="ignore"):
         return x.astype(np.float16)
+
+
+_F32_TINY = np.uint32(0x38800000)   # 2**-14, the smallest normal fp16
+_F32_HUGE = np.uint32(0x477FF000)   # 65520, which rounds to inf in fp16
+_FP16_CHUNK = 1 << 17               # elements per pass (cache-sized)
+
+
+def _fp16_values(x):
+    """Round x to the nearest fp16 value (ties to even), kept in float32.
+
+    x: array-like of any shape.  Returns a new float32 array of that
+    shape; the values are those of round_to_fp16(x) (inf beyond the
+    fp16 range, NaN for NaN, signed zeros kept).
+
+    float32 and float64 inputs take an integer trick on the float32 bit
+    pattern: adding 0xFFF plus the lowest kept bit and clearing the 13
+    bits below the fp16 significand rounds to nearest-even (a carry
+    into the exponent is right).  That is fp16 rounding for |x| in
+    [2**-14, 65520), the normal fp16 range; the other values (zeros
+    aside), and for float64 input values whose float32 rounding landed
+    on an fp16 midpoint (where rounding twice can differ from once), are
+    redone with NumPy's conversion from the original value.  The work
+    goes in cache-sized pieces.  (About twice as fast as NumPy's
+    conversion to float16 and back; for a float16 result, NumPy's own
+    conversion is the faster, so round_to_fp16 keeps it.)
+    """
+    x = np.asarray(x)
+    if x.dtype == np.float16:
+        return x.astype(np.float32)
+    if x.dtype not in (np.float32, np.float64):
+        return round_to_fp16(x).astype(np.float32)
+    shape, dtype = x.shape, x.dtype
+    flat = np.ascontiguousarray(x).reshape(-1)
+    out = np.empty(flat.shape, np.float32)
+    bits = out.view(np.uint32)
+    if flat.size == 0:
+        return out.reshape(shape)
+    size = min(_FP16_CHUNK, flat.size)
+    t = np.empty(size, np.uint32)
+    redo = []
+    for i0 in range(0, flat.size, _FP16_CHUNK):
+        i1 = min(i0 + _FP16_CHUNK, flat.size)
+        b, u = bits[i0:i1], t[:i1 - i0]
+        with np.errstate(over="ignore"):
+            out[i0:i1] = flat[i0:i1]  # float64: rounded to float32
+        if dtype == np.float64:
+            # An fp16 midpoint m (low 13 bits 0x1000): redo unless exact.
+            np.bitwise_and(b, 0x1FFF, out=u)
+            if (u == 0x1000).any():
+                mid = np.flatnonzero(u == 0x1000)
+                exact = flat[i0:i1][mid] == out[i0:i1][mid]
+                redo.append(i0 + mid[~exact])
+        # Values outside [2**-14, 65520) in magnitude, zeros included:
+        # |bits| - TINY, wrapping below zero, is then HUGE - TINY or more.
+        np.bitwise_and(b, 0x7FFFFFFF, out=u)
+        u -= _F32_TINY
+        if u.max() >= _F32_HUGE - _F32_TINY:
+            u += _F32_TINY
+            special = np.flatnonzero((u != 0)
+                                     & ((u < _F32_TINY) | (u >= _F32_HUGE)))
+            redo.append(i0 + special)
+        # Round to nearest even at bit 13.
+        np.right_shift(b, 13, out=u)
+        u &= 1
+        u += 0xFFF
+        b += u
+        b &= 0xFFFFE000
+    if redo:
+        idx = np.concatenate(redo)
+        with np.errstate(over="ignore"):
+            out[idx] = flat[idx].astype(np.float16)
+    return out.reshape(shape)
 
 
 def _round_fp32_toward_zero(x):
@@ -358,16 +431,16 @@ def _ideal_portable(A32, B32, C32):
     return D
 
 
-def _ideal_blas(A32, B32, C32, layout):
-    """The ideal model through float32 BLAS; same contract as
-    _ideal_portable when the BLAS sums each output in k order.
+def _ideal_spread(A32, B32, C32, layout):
+    """The ideal model through float32 BLAS, "blas-spread" layout; same
+    contract as _ideal_portable when the BLAS sums each output in k order
+    apart from keeping separate sums for even and odd inner indices.
 
     layout = (stride, row_block, k_chunk).  Per chunk of K and block of
     rows, one GEMM computes D_rows = [I | A_rows,chunk] @ [D_rows ; B_chunk]:
     the running D enters each sum first (through the identity), then the
     chunk's products in k order.  stride = 2 puts a zero after every
-    inner entry, for BLAS kernels that keep two partial sums (even and
-    odd k): the odd one then stays zero.
+    inner entry, so a kernel's sum of the odd entries stays zero.
     """
     stride, row_block, k_chunk = layout
     M, K = A32.shape
@@ -391,27 +464,199 @@ def _ideal_blas(A32, B32, C32, layout):
     return D
 
 
-# Layouts (stride, row_block, k_chunk) tried in order; each GEMM's inner
-# dimension stride * (row_block + k_chunk) stays within one BLAS K-panel.
-_BLAS_LAYOUTS = {"blas": (1, 32, 224), "blas-spread": (2, 32, 96)}
+# The blocking of OpenBLAS's single-threaded sgemm driver on its Haswell
+# kernel (sgemm_kernel_8x4_haswell_2.c; OpenBLAS 0.3.31, which reports
+# "Haswell" on the AMD EPYC this was measured on): the inner
+# dimension is cut into panels of GEMM_Q = 320, the kernel's m dimension
+# (the columns of a C-ordered product) into blocks of up to GEMM_P = 320
+# (a rest between 320 and 640 is halved, rounded up to 8).  Measured
+# (tests/test_tensorcore.py, bench): within a panel each output is one
+# accumulator, added in k order (fused multiply-add; the products of fp16
+# values are exact, so that is an fp32 addition), except
+# - the first and the last whole 8-group of every m block of 16 or more
+#   (columns of the product), in the first 6 of every 12 of the kernel's
+#   n (rows of the product): the m8n6 kernels there keep two sums, even
+#   and odd k, added at the end;
+# - kernel calls with n = 4 (a rest of 4 to 11 rows, or threads that
+#   split n so) and m >= 8: the m8n4 kernel keeps even/odd sums as well;
+# - nothing deviates when the inner dimension is below 8 (no paired
+#   loop), nor for m below 16 with n a multiple of 12.
+# Fortran-ordered operands give the same places; swapping the operands
+# (D^T = B^T A^T) only moves them.  A product with one column goes to
+# sgemv, which keeps several sums.
+# With more than one thread the blocks depend on how the threads split
+# the work, so the "blas" path runs single-threaded BLAS calls (through
+# threadpoolctl) on its own threads.  The probe checks all of it.
+_SGEMM_P, _SGEMM_Q, _SGEMM_UNROLL_M = 320, 320, 8
+_TILE_ROWS = 36  # rows per GEMM: a multiple of 12 (no n = 4 calls)
+
+
+def _kernel_blocks(m, p=_SGEMM_P, unroll=_SGEMM_UNROLL_M):
+    """The blocks [start, stop) of the kernel's m dimension."""
+    blocks, start = [], 0
+    while start < m:
+        size = m - start
+        if size >= 2 * p:
+            size = p
+        elif size > p:
+            size = (size // 2 + unroll - 1) // unroll * unroll
+        blocks.append((start, start + size))
+        start += size
+    return blocks
+
+
+def _column_plan(N):
+    """(width, runs): a padded width >= N and the runs [start, stop) of
+    columns that hold the N real columns, in order.  The padding (zero
+    columns) takes the first and last whole 8-column group of every
+    kernel block of 16 or more, where the kernel keeps two sums.  The
+    width is at least 2: NumPy computes a product with one column by
+    a matrix-vector routine (sgemv), which keeps several sums."""
+    width = max(N, 2)
+    while True:
+        runs = []
+        for start, stop in _kernel_blocks(width):
+            if stop - start < 16:
+                runs.append((start, stop))
+                continue
+            end8 = start + (stop - start) // 8 * 8
+            runs.append((start + 8, end8 - 8))
+            if end8 < stop:
+                runs.append((end8, stop))
+        short = N - sum(b - a for a, b in runs)
+        if short <= 0:
+            break
+        width += short  # a column adds one real place at most
+    taken, left = [], N
+    for a, b in runs:
+        if left > 0:
+            taken.append((a, a + min(b - a, left)))
+            left -= b - a
+    return width, taken
+
+
+_blas_control = None  # threadpoolctl's ThreadpoolController, or False
+_blas_lock = threading.Lock()
+
+
+def _single_threaded_blas():
+    """A context manager that limits BLAS to one thread, or None when
+    threadpoolctl is missing."""
+    global _blas_control
+    if _blas_control is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _blas_control = ThreadpoolController()
+        except Exception:  # not installed, or it cannot inspect the BLAS
+            _blas_control = False
+    if not _blas_control:
+        return None
+    return _blas_control.limit(limits=1, user_api="blas")
+
+
+def _ideal_tiled(A32, B32, C32, rows=_TILE_ROWS, inner=_SGEMM_Q,
+                 group=None):
+    """The ideal model through float32 BLAS, "blas" layout; same contract
+    as _ideal_portable when the BLAS behaves as described above.
+
+    The columns are split into groups of at most `group` (default: one
+    group; narrower GEMMs stay in cache, but measured here the extra
+    calls cost more than that gains); each group's D, padded by
+    _column_plan, is updated by blocks of `rows`
+    rows and chunks of K: D_rows = [I | A_rows,chunk] @ [D_rows ; B_chunk],
+    one single-threaded GEMM with an inner dimension of at most `inner`
+    (one panel), so the running D enters each sum first, then the
+    chunk's products in k order.  Groups and row blocks run on all cores.
+    Raises RuntimeError without threadpoolctl.
+    """
+    M, K = A32.shape
+    N = B32.shape[1]
+    chunks = -(-K // (inner - rows))
+    k_chunk = -(-K // chunks)  # chunks of (nearly) equal sizes
+    blocks = -(-M // rows)
+    edges = np.linspace(0, N, -(-N // (group or N)) + 1).astype(int)
+    groups = []  # (first real column, runs, padded D)
+    for n0, n1 in zip(edges[:-1], edges[1:]):
+        width, runs = _column_plan(n1 - n0)
+        D = np.zeros((blocks * rows, width), np.float32)
+        j = n0
+        for a, b in runs:
+            D[:M, a:b] = C32[:, j:j + b - a]
+            j += b - a
+        groups.append((n0, runs, D))
+    workers = min(blocks * len(groups), os.cpu_count() or 1)
+    parts = max(1, min(blocks, -(-workers // len(groups))))
+    tasks = [(g, part) for g in range(len(groups)) for part in range(parts)]
+
+    def work(task):
+        g, part = task
+        n0, runs, D = groups[g]
+        left = np.zeros((rows, rows + k_chunk), np.float32)
+        left[:, :rows] = np.eye(rows, dtype=np.float32)
+        right = np.zeros((rows + k_chunk, D.shape[1]), np.float32)
+        for k0 in range(0, K, k_chunk):
+            k1 = min(k0 + k_chunk, K)
+            w = rows + k1 - k0
+            j = n0
+            for a, b in runs:
+                right[rows:w, a:b] = B32[k0:k1, j:j + b - a]
+                j += b - a
+            for i in range(part, blocks, parts):
+                i0, i1 = i * rows, min(i * rows + rows, M)
+                left[:i1 - i0, rows:w] = A32[i0:i1, k0:k1]
+                if i1 - i0 < rows:
+                    left[i1 - i0:, rows:w] = 0
+                right[:rows] = D[i * rows:(i + 1) * rows]
+                np.matmul(left[:, :w], right[:w],
+                          out=D[i * rows:(i + 1) * rows])
+
+    limit = _single_threaded_blas()
+    if limit is None:
+        raise RuntimeError("the 'blas' path needs threadpoolctl")
+    with _blas_lock, limit:
+        if workers > 1:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(work, tasks))
+        else:
+            for task in tasks:
+                work(task)
+    out = np.empty((M, N), np.float32)
+    for n0, runs, D in groups:
+        j = n0
+        for a, b in runs:
+            out[:, j:j + b - a] = D[:M, a:b]
+            j += b - a
+    return out
+
+
+_BLAS_PATHS = {
+    "blas": _ideal_tiled,
+    "blas-spread": lambda A32, B32, C32: _ideal_spread(
+        A32, B32, C32, (2, 32, 96)),
+}
 _BLAS_MIN_WORK = 1 << 21  # smaller products take the portable path
 _backend = None
 
 
-def _probe_blas(layout):
-    """Does _ideal_blas(layout) match the portable path on cases with
-    several column blocks, K chunks and wide-ranging magnitudes?"""
+def _probe_blas(name):
+    """Does the BLAS path `name` match the portable path on cases with
+    several column blocks and row blocks, K chunks, rests of every kind
+    and wide-ranging magnitudes?"""
     rng = np.random.default_rng(12345)
-    for M, K, N in [(150, 700, 300), (77, 333, 131)]:
+    for M, K, N in [(150, 700, 300), (77, 333, 131), (61, 350, 700),
+                    (20, 40, 1100)]:
         A = rng.standard_normal((M, K)) \
             * np.exp2(rng.integers(-12, 12, (M, K)))
         B = rng.standard_normal((K, N))
-        A32 = round_to_fp16(A).astype(np.float32)
-        B32 = round_to_fp16(B).astype(np.float32)
+        A32 = _fp16_values(A)
+        B32 = _fp16_values(B)
         C32 = rng.standard_normal((M, N)).astype(np.float32)
         expected = _ideal_portable(A32, B32, C32)
-        with np.errstate(all="ignore"):
-            got = _ideal_blas(A32, B32, C32, layout)
+        try:
+            with np.errstate(all="ignore"):
+                got = _BLAS_PATHS[name](A32, B32, C32)
+        except RuntimeError:
+            return False
         if not np.array_equal(got.view(np.uint32), expected.view(np.uint32)):
             return False
     return True
@@ -420,24 +665,26 @@ def _probe_blas(layout):
 def ideal_backend():
     """Which path the "ideal" model uses on this machine.
 
-    "blas": float32 BLAS, found by a probe (at first use) to add each
-    output in k order; "blas-spread": the same with a zero after every k
-    entry, for BLAS kernels that keep two partial sums (twice the work);
-    "portable": a loop over k with float32 additions (slower, always
-    exact).  Products under about 2 million multiply-adds, or with fewer
-    than 16 rows or columns, always take the portable path.
+    "blas": float32 BLAS GEMMs (single-threaded calls, run side by side),
+    laid out so that every output is summed in k order: a probe (at first
+    use) checks that this BLAS does so; "blas-spread": GEMMs with a zero
+    after every k entry, for BLAS kernels that keep two partial sums
+    (twice the work); "portable": a loop over k with float32 additions
+    (slower, always exact).  Products under about 2 million multiply-adds,
+    or with fewer than 16 rows or columns, always take the portable path.
     """
     global _backend
     if _backend is None:
-        _backend = next((name for name, layout in _BLAS_LAYOUTS.items()
-                         if _probe_blas(layout)), "portable")
+        _backend = next((name for name in _BLAS_PATHS if _probe_blas(name)),
+                        "portable")
     return _backend
 
 
 def _matmul_ideal(A16, B16, C32, backend=None):
-    """backend: None (ideal_backend(), portable for small products), or
+    """A16, B16: fp16 values, as float16 or float32 arrays; C32 float32.
+    backend: None (ideal_backend(), portable for small products), or
     one of "blas", "blas-spread", "portable" to force a path."""
-    A32, B32 = _both(lambda X: X.astype(np.float32), A16, B16)
+    A32, B32 = _both(lambda X: X.astype(np.float32, copy=False), A16, B16)
     if backend is None:
         M, K, N = A32.shape + B32.shape[1:]
         small = M * K * N < _BLAS_MIN_WORK or min(M, N) < 16
@@ -447,12 +694,13 @@ def _matmul_ideal(A16, B16, C32, backend=None):
             return _by_rows(
                 lambda i, j: _ideal_portable(A32[i:j], B32, C32[i:j]),
                 *C32.shape)
-        D = _ideal_blas(A32, B32, C32, _BLAS_LAYOUTS[backend])
+        D = _BLAS_PATHS[backend](A32, B32, C32)
     # BLAS loses the sign of an all-zero sum from C = -0: redo those.
     # (No overflow can occur: products are below 2**32, under half the
     # spacing of fp32 numbers near the largest, 2**103.)
-    redo = (D == 0) & np.signbit(C32)
-    if redo.any():
+    negative = np.signbit(C32)
+    redo = (D == 0) & negative if negative.any() else None
+    if redo is not None and redo.any():
         rows = np.nonzero(redo.any(axis=1))[0]
         fixed = _ideal_portable(A32[rows], B32, C32[rows])
         D[rows] = np.where(redo[rows], fixed, D[rows])
@@ -520,7 +768,7 @@ def tc_matmul(A, B, C=None, *, model="V100", out="fp32"):
             f"A has shape {A.shape} and B has shape {B.shape}: A's "
             f"columns ({K}) must match B's rows ({K2}). Did you mean B.T?")
     if C is None:
-        C = np.zeros((M, N))
+        C = np.zeros((M, N), np.float32)
     C = np.asarray(C)
     try:
         C = np.broadcast_to(C, (M, N))
@@ -528,23 +776,25 @@ def tc_matmul(A, B, C=None, *, model="V100", out="fp32"):
         raise ValueError(
             f"C has shape {C.shape} but A @ B has shape {(M, N)}; pass C "
             f"with shape {(M, N)} (or one that broadcasts to it)") from None
-    A16, B16 = _both(round_to_fp16, A, B)
+    # "ideal" works on the fp16 values held in float32 (its GEMMs' type).
+    A16, B16 = _both(_fp16_values if model.kind == "ideal" else round_to_fp16,
+                     A, B)
     C_out = _round_output(C, model, out)
 
     bad = _nonfinite_outputs(A16, B16, C_out)
     if bad is not None:
-        A16 = np.where(np.isfinite(A16), A16, 0).astype(np.float16)
-        B16 = np.where(np.isfinite(B16), B16, 0).astype(np.float16)
+        A16 = np.where(np.isfinite(A16), A16, 0).astype(A16.dtype)
+        B16 = np.where(np.isfinite(B16), B16, 0).astype(B16.dtype)
         C_out = np.where(np.isfinite(C_out), C_out, 0).astype(C_out.dtype)
 
     if model.kind == "hardware":
         D = _matmul_hardware(A16, B16, C_out, model, out)
     elif model.kind == "ideal":
-        D = _matmul_ideal(A16, B16, C_out.astype(np.float32))
+        D = _matmul_ideal(A16, B16, C_out.astype(np.float32, copy=False))
     else:
         D = _matmul_exact(A16, B16, C_out, out)
     with np.errstate(over="ignore"):
-        D = D.astype(_OUTPUTS[out])
+        D = D.astype(_OUTPUTS[out], copy=False)
     if bad is not None:
         mask, values = bad
         D[mask] = values[mask]

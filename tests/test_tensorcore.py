@@ -265,6 +265,130 @@ def test_probed_blas_path_on_awkward_shapes(shape):
                      portable)
 
 
+def blas_path_or_skip():
+    backend = tc.ideal_backend()
+    if backend == "portable":
+        pytest.skip("this BLAS failed the probe: only the portable path")
+    return backend
+
+
+@pytest.mark.parametrize("shape", [
+    (1, 1, 16), (3, 7, 17), (47, 8, 100), (49, 272, 305),
+    (50, 273, 320), (96, 545, 321), (13, 1, 640), (30, 319, 700),
+    (61, 1000, 1100), (5, 320, 1024)])
+def test_blas_path_on_edge_shapes(shape):
+    """Is the probed BLAS path exact where its layout has edges: rows not
+    a multiple of the row block, K = 1, K below 8 (no paired kernel
+    loop), K at and across the chunk size, and column counts that give
+    kernel blocks of every kind (padded at their ends)?"""
+    backend = blas_path_or_skip()
+    M, K, N = shape
+    if K > 7:
+        A16, B16, C = large_ideal_case(seed=sum(shape), shape=shape)
+    else:
+        rng = np.random.default_rng(K)
+        A16 = tc.round_to_fp16(rng.standard_normal((M, K))
+                               * np.exp2(rng.integers(-24, 10, (M, K))))
+        B16 = tc.round_to_fp16(rng.standard_normal((K, N)))
+        C = rng.standard_normal((M, N)).astype(np.float32)
+        C[0] = -0.0
+    expected = tc._matmul_ideal(A16, B16, C, backend="portable")
+    assert_same_bits(tc._matmul_ideal(A16, B16, C, backend=backend),
+                     expected)
+    rows, cols = slice(0, 2), slice(0, 24)
+    assert_same_bits(expected[rows, cols], reference_ideal(
+        A16[rows], B16[:, cols], C[rows, cols]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(matmul_inputs(max_k=12))
+def test_blas_path_matches_float32_loop(inputs):
+    """Is the probed BLAS path, forced on tiny inputs with subnormals,
+    signed zeros and extreme magnitudes, the float32 loop?"""
+    backend = blas_path_or_skip()
+    A, B, C = inputs
+    with np.errstate(over="ignore"):
+        expected = reference_ideal(A, B, C)
+    assert_same_bits(tc._matmul_ideal(A, B, C, backend=backend), expected)
+
+
+def test_blas_path_ignores_the_callers_thread_count():
+    """With more BLAS threads, the threads split the kernel's blocks
+    elsewhere; the "blas" path runs single-threaded calls, so it stays
+    exact whatever the caller sets."""
+    backend = blas_path_or_skip()
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    A16, B16, C = large_ideal_case(seed=7, shape=(100, 700, 1000))
+    expected = tc._matmul_ideal(A16, B16, C, backend="portable")
+    for threads in (1, 2, 4):
+        with threadpoolctl.threadpool_limits(threads, user_api="blas"):
+            assert_same_bits(
+                tc._matmul_ideal(A16, B16, C, backend=backend), expected)
+
+
+def test_blas_path_with_column_groups_and_other_row_blocks():
+    """Does the "blas" layout stay exact when its columns are split into
+    groups (each padded on its own) and with other row-block heights?"""
+    if blas_path_or_skip() != "blas":
+        pytest.skip("the probe did not pick the 'blas' layout")
+    A16, B16, C = large_ideal_case(seed=12, shape=(50, 400, 350))
+    A32, B32 = A16.astype(np.float32), B16.astype(np.float32)
+    C[C == 0] = 0.0  # no -0 in C: the BLAS path alone loses its sign
+    expected = tc._matmul_ideal(A16, B16, C, backend="portable")
+    for rows, group in [(36, 100), (12, None), (24, 17)]:
+        assert_same_bits(tc._ideal_tiled(A32, B32, C, rows=rows,
+                                         group=group), expected)
+
+
+def test_where_openblas_haswell_keeps_two_sums():
+    """The finding behind the "blas" layout (OpenBLAS Haswell/Zen sgemm,
+    one thread): a plain C-ordered product departs from k order only in
+    the first and last 8-column group of each kernel block, in the first
+    6 of every 12 rows, and there it does (so the padding is needed)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    info = [d for d in threadpoolctl.threadpool_info()
+            if d["user_api"] == "blas"]
+    if not (len(info) == 1 and info[0]["internal_api"] == "openblas"
+            and str(info[0].get("architecture")).lower() == "haswell"):
+        pytest.skip("not OpenBLAS with the Haswell sgemm kernel")
+    rng = np.random.default_rng(11)
+    M, K, N = 36, 300, 1024
+    X = tc._fp16_values(rng.standard_normal((M, K))
+                        * np.exp2(rng.integers(-12, 12, (M, K))))
+    Y = tc._fp16_values(rng.standard_normal((K, N)))
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        got = X @ Y
+    expected = tc._ideal_portable(X, Y, np.zeros((M, N), np.float32))
+    places = np.zeros((M, N), bool)
+    for start, stop in tc._kernel_blocks(N):
+        end8 = start + (stop - start) // 8 * 8
+        for c in (start, end8 - 8):
+            places[(np.arange(M) % 12 < 6)[:, None]
+                   & (np.arange(N) // 8 == c // 8)[None, :]] = True
+    differ = got != expected
+    assert differ.any()
+    assert not (differ & ~places).any()
+
+
+@pytest.mark.parametrize("N", [1, 15, 16, 17, 100, 319, 320, 321, 640,
+                               641, 1024, 2000, 5000])
+def test_column_plan_skips_the_two_sum_kernel_groups(N):
+    """Do the real columns avoid the first and last whole 8-column group
+    of every kernel block of 16 or more, keep their order, and fill all
+    other places but the last few?"""
+    width, runs = tc._column_plan(N)
+    real = np.concatenate([np.arange(a, b) for a, b in runs])
+    assert real.size == N and np.all(np.diff(real) > 0) and width >= 2
+    avoid = set()
+    for start, stop in tc._kernel_blocks(width):
+        assert stop - start <= 320
+        if stop - start >= 16:
+            end8 = start + (stop - start) // 8 * 8
+            avoid |= set(range(start, start + 8)) | set(range(end8 - 8, end8))
+    assert not avoid & set(real.tolist())
+    assert width - N <= len(avoid) + 16 + (N == 1)
+
+
 # ---------------------------------------------- hand-worked vectors
 
 def test_round_toward_zero_separates_hardware_from_ideal():
@@ -361,6 +485,74 @@ def test_round_to_fp16():
                 2.0 ** -24, np.nan]
     np.testing.assert_array_equal(y, np.array(expected, np.float16))
     assert tc.round_to_fp16(np.float32(0.1)) == np.float16(0.1)
+
+
+def fp16_edge_cases_f32():
+    """float32 values around every place where rounding to fp16 decides:
+    every fp16 value and every midpoint between neighbours (both signs),
+    each with its float32 neighbours up to 3 ulps away; the subnormal
+    and overflow thresholds; zeros, infinities, NaNs with payloads,
+    float32 subnormals; and a sweep of every 4093rd bit pattern."""
+    h = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16)
+    h = h[np.isfinite(h)].astype(np.float64)
+    h = np.unique(h)
+    mids = (h[1:] + h[:-1]) / 2  # exact in float64 and in float32
+    centres = np.concatenate([h, mids, [65520.0, -65520.0, 2.0 ** -25,
+                                        2.0 ** -14 - 2.0 ** -25]])
+    centres = centres.astype(np.float32).view(np.int32)
+    steps = np.arange(-3, 4, dtype=np.int32)
+    near = (centres[:, None] + steps).ravel()
+    sweep = np.arange(0, 1 << 32, 4093, dtype=np.uint64).astype(np.uint32)
+    special = np.array([0, 0x80000000, 0x7F800000, 0xFF800000, 0x7FC00000,
+                        0xFFC00000, 0x7F800001, 0x7FFFFFFF, 0xFFFFFFFF,
+                        0x7FBFFFFF, 1, 0x807FFFFF, 0x477FEFFF, 0x477FF000,
+                        0x477FF001, 0x387FFFFF, 0x38800000, 0x33000000,
+                        0x33000001, 0x32FFFFFF], np.uint32)
+    bits = np.concatenate([near.view(np.uint32), sweep, special])
+    return bits.view(np.float32)
+
+
+def assert_fp16_rounding(x):
+    with np.errstate(over="ignore", invalid="ignore"):
+        expected = x.astype(np.float16)
+    assert_same_bits(tc.round_to_fp16(x), expected)
+    assert_same_bits(tc._fp16_values(x), expected.astype(np.float32))
+
+
+def test_fp16_bit_trick_matches_numpy_on_float32_edge_cases():
+    """Is the integer rounding trick NumPy's float32 -> float16 rounding
+    bit for bit (ties to even, subnormals, overflow to inf, signed zeros,
+    NaN), as whole arrays, odd shapes and views?"""
+    x = fp16_edge_cases_f32()
+    assert x.size > 1_000_000  # several cache-sized pieces
+    assert_fp16_rounding(x)
+    assert_fp16_rounding(x[:12345].reshape(5, 2469)[:, ::2])
+    scalar = tc._fp16_values(np.float32(-0.0))
+    assert scalar.shape == () and np.signbit(scalar)
+    assert_fp16_rounding(np.zeros((0, 3), np.float32))
+    rng = np.random.default_rng(8)
+    assert_fp16_rounding(
+        (rng.standard_normal(300_000)
+         * np.exp2(rng.integers(-30, 20, 300_000))).astype(np.float32))
+
+
+def test_fp16_bit_trick_matches_numpy_on_float64():
+    """float64 input: rounding to float32 first may land on an fp16
+    midpoint; is the result still rounded once, from the float64 value?"""
+    centres = fp16_edge_cases_f32()
+    centres = centres[np.isfinite(centres)][:400_000].astype(np.float64)
+    tiny = np.ldexp(1.0, np.frexp(centres)[1] - 40)  # far below fp32 ulp
+    rng = np.random.default_rng(9)
+    x = np.concatenate([centres, centres + tiny, centres - tiny,
+                        rng.standard_normal(100_000)
+                        * np.exp2(rng.integers(-30, 20, 100_000)),
+                        [np.nan, np.inf, -np.inf, 1e300, -1e-300, -0.0,
+                         65519.99999999, 65520.0, 65520.00000001]])
+    assert_fp16_rounding(x)
+    # the double-rounding trap: the float32 rounding is a midpoint
+    m = 1 + 2.0 ** -11
+    assert tc.round_to_fp16(m + 2.0 ** -40) == np.float16(1 + 2.0 ** -10)
+    assert tc.round_to_fp16(np.float32(m + 2.0 ** -40)) == np.float16(1)
 
 
 def test_ieee_policy_for_non_finite_values():
