@@ -128,7 +128,6 @@ def kernel_env(workdir, limits):
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
-        "AUTOGRADER_OUTPUT_LIMIT": str(limits.output_bytes_per_cell),
     }
 
 

@@ -18,8 +18,9 @@ class Limits:
     tmp_size_mb: int = 128            # size of the sandbox's private /tmp
     max_processes: int = 64           # processes and threads of the kernel
     max_open_files: int = 256
-    output_bytes_per_cell: int = 100_000
-    output_bytes_per_notebook: int = 1_000_000
+    # Bytes of output kept, figures included: a course plot is ~50-150 KB.
+    output_bytes_per_cell: int = 1_000_000
+    output_bytes_per_notebook: int = 10_000_000
     max_restarts: int = 3             # kernel restarts after a death
     startup_timeout: float = 60.0     # seconds for a kernel to come up
     isolation: str = "auto"           # auto | bwrap | rlimits
