@@ -15,7 +15,11 @@ from .worker import grading_copy, score_cells
 
 
 def _run(path, course):
-    """Execute a notebook in the sandbox; return {grade_id: [got, max]}."""
+    """Execute a notebook in the sandbox.
+
+    Returns ({grade_id: [got, max]}, indices of cells whose output the
+    limits cut).
+    """
     nb = nbformat.read(str(path), as_version=4)
     workdir = Path(tempfile.mkdtemp(prefix="ag-check-"))
     for extra in path.parent.iterdir():
@@ -23,10 +27,10 @@ def _run(path, course):
             shutil.copyfile(extra, workdir / extra.name)
     try:
         isolation = sandbox.choose_isolation(course.limits.isolation)
-        Runner(nb, isolation, course.limits, workdir).run()
+        log = Runner(nb, isolation, course.limits, workdir).run()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return score_cells(grading_copy(nb))
+    return score_cells(grading_copy(nb)), log.truncated
 
 
 def check_assignment(course, assignment):
@@ -35,16 +39,23 @@ def check_assignment(course, assignment):
     release = course.folder("notebooks") / assignment
     for source in course.source_notebooks(assignment):
         name = f"{assignment}/{source.name}"
-        for gid, (got, top) in _run(source, course).items():
+        scores, truncated = _run(source, course)
+        for gid, (got, top) in scores.items():
             if got < top:
                 problems.append(f"solution {name}: test {gid} fails "
                                 f"({got:g}/{top:g})")
+        if truncated:
+            # Every submission would be flagged, and lose its figures.
+            problems.append(
+                f"solution {name}: the output of cells {truncated} is cut "
+                "by the output limits; raise c.Sandbox.output_bytes_per_"
+                "cell / output_bytes_per_notebook in nbgrader_config.py")
         released = release / source.name
         if not released.is_file():
             problems.append(f"release {name} is missing: run "
                             "`course-autograder release`")
             continue
-        for gid, (got, top) in _run(released, course).items():
+        for gid, (got, top) in _run(released, course)[0].items():
             if got > 0:
                 problems.append(f"release {name}: test {gid} passes on "
                                 "the unanswered notebook")
