@@ -36,7 +36,8 @@ def make_course(dest, assignment):
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "nbgrader_config.py", dest)
-    shutil.copytree(ROOT / "autograder", dest / "autograder", ignore=IGNORE)
+    shutil.copytree(ROOT / "autograder", dest / "autograder", ignore=IGNORE,
+                    dirs_exist_ok=True)
     shutil.copytree(ROOT / "solutions" / assignment,
                     dest / "solutions" / assignment, ignore=IGNORE)
     return dest

@@ -7,12 +7,13 @@ or hidden tests.
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from nbgrader_course import make_course
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = sorted(
@@ -40,13 +41,8 @@ def _nbgrader(course, *args):
 def fresh_release(tmp_path_factory):
     """A temporary course with every assignment freshly generated."""
     course = tmp_path_factory.mktemp("course")
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "autograder", course / "autograder",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(ROOT / "solutions", course / "solutions",
-                    ignore=shutil.ignore_patterns("__pycache__",
-                                                  ".ipynb_checkpoints"))
     for name in ASSIGNMENTS:
+        make_course(course, name)
         done = _nbgrader(course, "generate_assignment", name, "--force")
         assert done.returncode == 0, done.stdout + done.stderr
     return course / "notebooks"

@@ -4,6 +4,10 @@ import shutil
 import textwrap
 from pathlib import Path
 
+import nbformat
+
+import nbgrader_course
+
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "autograder"
 ASSIGNMENT = "fx01_basics"
@@ -35,15 +39,8 @@ def gid(cell):
 
 def solution_sources(root):
     """The instructor's answer code (markers removed), by grade_id."""
-    out = {}
-    for cell in load(root, "solutions")["cells"]:
-        if cell["metadata"].get("nbgrader", {}).get("solution"):
-            src = "".join(cell["source"])
-            out[gid(cell)] = "\n".join(
-                line for line in src.splitlines()
-                if "### BEGIN SOLUTION" not in line
-                and "### END SOLUTION" not in line)
-    return out
+    path = Path(root) / "solutions" / ASSIGNMENT / NOTEBOOK
+    return nbgrader_course.solution_sources(nbformat.read(path, 4))
 
 
 def submit(root, student, content):
