@@ -3,10 +3,10 @@
 One nbgrader process per core, each in a temporary copy of the course,
 grades a batch of students: the blank release (must score 0 on every
 graded cell), the solution (full marks), and students whose answers carry
-plausible mistakes.  Each wrong student has one mistake in every exercise (the k-th
-wrong version of each), so a handful of notebooks covers them all; their
-notebooks drop the ungraded demo and plot cells, which do not affect
-grading.  Every exercise's expected score is pinned, so a mistake must
+plausible mistakes.  Each wrong student has one mistake in every exercise
+(the k-th wrong version of each), so a handful of notebooks covers them
+all; their notebooks drop the ungraded demo and plot cells, which do not
+affect grading.  Every exercise's expected score is pinned, so a mistake must
 cost exactly that exercise's points and no other's.
 """
 import csv
