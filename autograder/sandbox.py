@@ -131,6 +131,27 @@ def kernel_env(workdir, limits):
     }
 
 
+def _user_tasks():
+    """Count the processes and threads the current user runs now."""
+    uid, count = os.getuid(), 0
+    for proc in psutil.process_iter(["uids", "num_threads"]):
+        uids, threads = proc.info["uids"], proc.info["num_threads"]
+        if uids is not None and uids.real == uid:
+            count += threads or 1
+    return count
+
+
+def nproc_limit(limits):
+    """RLIMIT_NPROC for a kernel: it counts every task of the kernel's
+    real uid.  As root the kernel gets a private uid, so the limit is
+    the kernel's own; otherwise the kernel shares the grader's uid with
+    everything the instructor runs (a desktop runs hundreds of threads),
+    so the allowance comes on top of what that uid runs already."""
+    if sandbox_uid() is not None:
+        return limits.max_processes
+    return _user_tasks() + limits.max_processes
+
+
 def prlimit_prefix(limits):
     """Return the ``prlimit`` command that applies the resource limits."""
     mb = 1024 * 1024
@@ -139,7 +160,7 @@ def prlimit_prefix(limits):
         shutil.which("prlimit") or "prlimit",
         f"--as={limits.memory_mb * mb}",
         f"--fsize={limits.file_size_mb * mb}",
-        f"--nproc={limits.max_processes}",
+        f"--nproc={nproc_limit(limits)}",
         f"--nofile={limits.max_open_files}",
         f"--cpu={cpu}",
         "--core=0",
@@ -178,6 +199,12 @@ def bwrap_args(workdir, ipcdir, env, limits, uid):
         _mount(args, made, "--ro-bind", path, path)
     _mount(args, made, "--ro-bind", Path(__file__).resolve().parent,
            "/opt/autograder/autograder")
+    # The grader's own course_utils, first on the kernel's sys.path, so
+    # the kernel imports exactly what this grader trusts.
+    course_utils = package_dir("course_utils")
+    if course_utils is not None:
+        _mount(args, made, "--ro-bind", course_utils,
+               "/opt/autograder/course_utils")
     _mount(args, made, "--bind", workdir, workdir)
     _mount(args, made, "--bind", ipcdir, ipcdir)
     for key, value in env.items():

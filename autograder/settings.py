@@ -16,7 +16,7 @@ class Limits:
     memory_mb: int = 2048             # address space of the kernel
     file_size_mb: int = 64            # largest file the kernel may write
     tmp_size_mb: int = 128            # size of the sandbox's private /tmp
-    max_processes: int = 64           # processes and threads of the kernel
+    max_processes: int = 64           # processes and threads a kernel adds
     max_open_files: int = 256
     # Bytes of output kept, figures included: a course plot is ~50-150 KB.
     output_bytes_per_cell: int = 1_000_000

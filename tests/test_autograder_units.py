@@ -111,3 +111,14 @@ def test_notebook_helper_fills_answers(tmp_path):
     root = make_course(tmp_path / "c")
     assert main(["--course-root", str(root), "release"]) == 0
     nbformat.validate(nbformat.from_dict(notebook(str(root))))
+
+
+def test_process_limit_leaves_room_for_the_graders_own_tasks(monkeypatch):
+    """Without a private uid, is the kernel's process limit counted on
+    top of the tasks the grader's user already runs?"""
+    import psutil
+    monkeypatch.setattr(sandbox, "sandbox_uid", lambda: None)
+    limit = sandbox.nproc_limit(Limits(max_processes=64))
+    assert limit - 64 >= psutil.Process().num_threads()
+    monkeypatch.setattr(sandbox, "sandbox_uid", lambda: 200_001)
+    assert sandbox.nproc_limit(Limits(max_processes=64)) == 64
