@@ -9,8 +9,13 @@ away).  Shapes may be named: they are part of the exercise statement.
   factor, NaN, integer dtype).
 - ``assert_not_delegating(func, *forbidden)``: the exercise must not be
   answered by calling the reference kernel it asks you to write.
+- ``call_checked(func, *args, name=..., **kwargs)``: call the student's
+  function and fail, naming the argument, if it changed an input in place
+  (checked before any value is compared).
+- ``passed(what)``: the one line a graded cell prints when it passes.
 """
 import builtins
+import copy
 import dis
 import importlib
 import inspect
@@ -18,7 +23,7 @@ import types
 
 import numpy as np
 
-__all__ = ["assert_close", "assert_not_delegating"]
+__all__ = ["assert_close", "assert_not_delegating", "call_checked", "passed"]
 
 TINY = np.finfo(np.float64).tiny
 
@@ -441,3 +446,80 @@ def assert_not_delegating(func, *forbidden):
             f"count. Remove that call and implement the formula from the "
             f"text."
         )
+
+
+# --------------------------------------------------------------------------
+# call_checked and passed
+# --------------------------------------------------------------------------
+def _snapshot(value):
+    """A deep copy of an argument, or None when it cannot be copied."""
+    if callable(value) and not isinstance(value, np.ndarray):
+        return None
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # an object that refuses to be copied: not checked
+        return None
+
+
+def _same_value(a, b):
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        return (a.shape == b.shape and a.dtype == b.dtype
+                and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(
+            _same_value(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return (type(a) is type(b) and len(a) == len(b)
+                and all(_same_value(x, y) for x, y in zip(a, b)))
+    try:
+        return bool(a == b)
+    except Exception:
+        return True
+
+
+def _argument_names(func, args, kwargs):
+    try:
+        bound = inspect.signature(func).bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        names = [f"argument {i + 1}" for i in range(len(args))]
+        return list(zip(names, args)) + list(kwargs.items())
+    return list(bound.arguments.items())
+
+
+def call_checked(func, *args, name=None, **kwargs):
+    """Call func(*args, **kwargs) and check that it left its inputs alone.
+
+    func: the student's function; args, kwargs: what to pass it.
+    name: how to call the call in a message, e.g. "lls_gradient(A, b, x)".
+    Returns what func returned.  Raises AssertionError naming the argument
+    when an array, list or dict argument was changed in place; this comes
+    before any check of the returned values, because a changed input is
+    the cause of the wrong values that usually follow.
+    """
+    if not callable(func):
+        _fail(
+            f"Expected your function, but got {type(func).__name__}. Did "
+            f"the cell that defines it run without errors?"
+        )
+    named = _argument_names(func, args, kwargs)
+    before = [(arg, value, _snapshot(value)) for arg, value in named]
+    result = func(*args, **kwargs)
+    fname = getattr(func, "__name__", "your function")
+    call = name or f"{fname}(...)"
+    for arg, value, snap in before:
+        if snap is not None and not _same_value(value, snap):
+            _fail(
+                f"{call} changed its input `{arg}` in place. Work on a "
+                f"copy instead (for an array: {arg} = np.array({arg}, "
+                f"dtype=float)), so the caller's data stays as it was."
+            )
+    return result
+
+
+def passed(what):
+    """Print the one line a graded cell shows when all of its checks pass.
+
+    what: the behaviour checked, e.g. "central_difference: values right".
+    """
+    print(f"\u2713 {what}")

@@ -226,3 +226,31 @@ def test_not_a_function():
     """Is a missing function (e.g. None) reported, not crashed on?"""
     with pytest.raises(AssertionError, match="Expected your function"):
         assert_not_delegating(None, np.gradient)
+
+
+def test_call_checked_names_a_mutated_argument():
+    """Does call_checked name the argument a function changed in place?"""
+    from course_utils.checks import call_checked
+
+    def moves(f, x):
+        x += 1.0
+        return x
+
+    with pytest.raises(AssertionError, match="changed its input `x`"):
+        call_checked(moves, np.sin, np.zeros(3), name="moves(f, x)")
+
+
+def test_call_checked_returns_the_result_of_a_clean_call():
+    """Does call_checked pass the result through when no input changed?"""
+    from course_utils.checks import call_checked
+
+    out = call_checked(lambda x, *, h=1.0: x * h, np.ones(2), h=3.0)
+    assert np.array_equal(out, [3.0, 3.0])
+
+
+def test_passed_prints_one_line(capsys):
+    """Does passed print one line starting with a check mark?"""
+    from course_utils.checks import passed
+
+    passed("f: values right")
+    assert capsys.readouterr().out == "\u2713 f: values right\n"
