@@ -103,7 +103,9 @@ def grade(courses, assignment, timeout=300):
     courses: one course folder, or several graded concurrently (one
     process each, each with its own gradebook: use one per core).
     Returns {"scores": {student: {notebook: {cell: [score, max]}}},
-             "feedback": [html paths], "csv": [paths], "errors": {...}}.
+             "feedback": [html paths], "csv": [paths], "errors": {...},
+             "autograded": [autograded notebook paths]}.
+    ``failure_messages(path)`` reads what a student sees in each cell.
     """
     if isinstance(courses, (str, Path)):
         courses = [courses]
@@ -127,7 +129,8 @@ def grade(courses, assignment, timeout=300):
             stderr=subprocess.PIPE, text=True,
         )
         jobs.append((proc, out_json))
-    merged = {"scores": {}, "feedback": [], "csv": [], "errors": {}}
+    merged = {"scores": {}, "feedback": [], "csv": [], "errors": {},
+              "autograded": []}
     failures = []
     for proc, out_json in jobs:
         try:
@@ -144,6 +147,7 @@ def grade(courses, assignment, timeout=300):
         merged["feedback"] += result["feedback"]
         merged["csv"].append(result["csv"])
         merged["errors"].update(result["errors"])
+        merged["autograded"] += result["autograded"]
     if failures:
         raise RuntimeError("grading failed: " + "\n".join(failures))
     return merged
@@ -192,9 +196,31 @@ def _run_nbgrader(course, assignment, out_json):
     feedback = sorted(
         str(p) for p in (course / "feedback").rglob("*.html")
     )
+    autograded = sorted(
+        str(p) for p in (course / "autograded").rglob("*.ipynb")
+        if ".ipynb_checkpoints" not in p.parts
+    )
     Path(out_json).write_text(json.dumps(
         {"scores": scores, "feedback": feedback, "csv": str(csv_path),
-         "errors": errors}, indent=1))
+         "errors": errors, "autograded": autograded}, indent=1))
+
+
+def failure_messages(notebook_path):
+    """{grade_id: text} of every cell's error output in a graded notebook.
+
+    The text is the traceback as the student sees it (ANSI colours
+    removed); a cell without an error output is left out.
+    """
+    import re
+
+    nb = nbformat.read(notebook_path, 4)
+    out = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                text = "\n".join(output.get("traceback", []))
+                out[grade_id(cell)] = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    return out
 
 
 if __name__ == "__main__":
