@@ -131,3 +131,115 @@ def learning_rate_widget(run, lr=0.01, lr_range=(1e-4, 1.0), logy=True,
     slider.observe(lambda change: _redraw(out, draw), names="value")
     _redraw(out, draw)
     return widgets.VBox([slider, readout, out])
+
+
+def lls_learning_rate_widget(A, b, x0, lr=0.005, lr_range=(1e-4, 3e-2),
+                             num_steps=100, xlim=None, ylim=None):
+    """Fixed-step gradient descent on F(x) = ||A x - b||^2 for two unknowns.
+
+    A slider over the learning rate (log scale) redraws three panels: the
+    contours of F with the iterate path, F against the iteration, and the
+    contraction factor max_i |1 - lr lambda_i| of the step against lr with
+    the stability limit 2 / L marked (lambda_i: the eigenvalues of the
+    Hessian 2 A^T A, L the largest).  The descent is
+    ``course_utils.descent.gradient_descent``, not an exercise (chapter 02).
+
+    A: (N, 2) float64, b: (N,), x0: (2,) the start.
+    lr: initial learning rate; lr_range: (low, high) of the log slider.
+    num_steps: the most steps drawn.
+    xlim, ylim: the contour window, default centred on the solution.
+    Returns an ipywidgets.VBox whose children are (slider, readout, out);
+    its ``figure`` attribute is the last figure drawn (axes: contour,
+    objective, contraction factor), for tests.
+    """
+    from course_utils import descent, plotting
+
+    A = np.asarray(A, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    x0 = np.asarray(x0, dtype=np.float64)
+    if A.ndim != 2 or A.shape[1] != 2 or x0.shape != (2,):
+        raise ValueError("this widget draws two unknowns: A (N, 2), x0 (2,)")
+    L, mu = descent.lls_constants(A)
+    eig = np.linalg.eigvalsh(2.0 * (A.T @ A))
+    x_star = np.linalg.lstsq(A, b, rcond=None)[0]
+    radius = 1.5 * max(float(np.max(np.abs(x0 - x_star))), 1.0)
+    xlim = xlim or (x_star[0] - radius, x_star[0] + radius)
+    ylim = ylim or (x_star[1] - radius, x_star[1] + radius)
+    AtA2, Atb2 = 2.0 * (A.T @ A), 2.0 * (A.T @ b)
+
+    def objective(x):
+        r = A @ x - b
+        return float(r @ r)
+
+    def on_grid(U, V):
+        R = A[:, :1, None] * U + A[:, 1:, None] * V - b[:, None, None]
+        return np.sum(R**2, axis=0)
+
+    lo, hi = lr_range
+    lrs = np.geomspace(lo, hi, 200)
+    factors = np.max(np.abs(1.0 - lrs[:, None] * eig[None, :]), axis=1)
+    slider = widgets.FloatLogSlider(
+        value=lr, base=10, min=np.log10(lo), max=np.log10(hi), step=0.02,
+        description="lr", continuous_update=False, readout_format=".2e",
+    )
+    readout = widgets.HTML()
+    out = widgets.Output()
+    box = widgets.VBox([slider, readout, out])
+
+    def run(step):
+        try:
+            res = descent.gradient_descent(
+                lambda x: AtA2 @ x - Atb2, x0, lr=step, tol=1e-12,
+                max_iter=num_steps, f=objective)
+        except descent.DivergenceError as err:
+            res = err.result
+        return res
+
+    def draw():
+        step = float(slider.value)
+        res = run(step)
+        factor = float(np.max(np.abs(1.0 - step * eig)))
+        F = res.objective
+        if step >= 2.0 / L:
+            verdict = "diverges: lr is above 2/L"
+        elif step > 1.0 / L:
+            verdict = "converges with a zig-zag (lr between 1/L and 2/L)"
+        else:
+            verdict = "converges smoothly (lr below 1/L)"
+        if step < 2.0 / L and F[-1] > 1e-6 * max(F[0], 1e-300):
+            verdict += ", slowly: not there yet"
+        readout.value = (
+            f"lr = {step:.2e} = {step * L / 2:.2f} x (2/L = {2 / L:.2e}): "
+            f"{verdict}; factor per step {factor:.3f}, "
+            f"F = {F[-1]:.3g} after {res.n_iter} steps"
+        )
+        fig, (ax_c, ax_f, ax_r) = plt.subplots(1, 3, figsize=(13, 4))
+        plotting.plot_contour_path(on_grid, res.path, xlim=xlim, ylim=ylim,
+                                   ax=ax_c, labels=("$x_1$", "$x_2$"),
+                                   log_levels=True, levels=20)
+        ax_c.plot(*x_star, "x", color="k", ms=8)
+        ax_c.set_title("iterates on the contours of F")
+        shown = np.where(np.isfinite(F) & (F > 0), F, np.nan)
+        plot_cost_curve(shown, ax=ax_f, logy=True, ylabel="F(x)")
+        ax_f.set_title("objective")
+        ax_r.semilogx(lrs, factors, color="C0")
+        ax_r.set_ylim(0.0, 2.5)
+        ax_r.axvline(2.0 / L, color="C3", ls="--", label="2/L")
+        ax_r.axvline(2.0 / (L + mu), color="C2", ls=":",
+                     label="2/(L + mu), best")
+        ax_r.axhline(1.0, color="gray", lw=0.8)
+        ax_r.plot([step], [factor], "o", color="k")
+        ax_r.set_xlabel("learning rate lr")
+        ax_r.set_ylabel(r"max $|1 - lr\,\lambda_i|$")
+        ax_r.set_title("contraction per step")
+        ax_r.legend(loc="best", fontsize=8)
+        fig.tight_layout()
+        box.figure = fig
+        return fig
+
+    slider.observe(lambda change: _redraw(out, draw), names="value")
+    _redraw(out, draw)
+    return box
+
+
+__all__ += ["lls_learning_rate_widget"]
