@@ -1,0 +1,610 @@
+"""Does the chapter 02 autograder separate right answers from wrong ones?
+
+One nbgrader process per core, each in a temporary copy of the course,
+grades a batch of students: the blank release (must score 0 on every
+graded cell), the solution (full marks), students whose answers carry
+plausible mistakes, and students who answer correctly in another style
+(loops, columns, other formulas) and must keep full marks.  Each wrong
+student has one mistake in every exercise (the k-th wrong version of
+each), so a handful of notebooks covers them all; their notebooks drop the
+ungraded demo and plot cells, which do not affect grading.  Every
+exercise's expected score is pinned, so a mistake must cost exactly that
+exercise's points and no other's.
+"""
+import csv
+import fcntl
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from nbgrader_course import ROOT, failure_messages, fill, grade, make_course
+from nbgrader_course import solution_sources, submit
+
+ASSIGNMENT = "02_gradient_descent"
+NOTEBOOK = f"{ASSIGNMENT}.ipynb"
+NB_NAME = ASSIGNMENT  # the gradebook names a notebook without .ipynb
+
+# Exercise -> its graded cells and their points.
+EXERCISES = {
+    "lls_objective": {"test_lls_objective_values": 1,
+                      "test_lls_objective_shapes": 1},
+    "lls_gradient": {"test_lls_gradient_values": 2,
+                     "test_lls_gradient_shapes": 2},
+    "gradient_descent": {"test_gradient_descent_solves": 2,
+                         "test_gradient_descent_counts": 2,
+                         "test_gradient_descent_diverges": 1},
+    "max_stable_lr": {"test_max_stable_lr_values": 1,
+                      "test_max_stable_lr_rectangular": 1},
+    "theory": {"test_theory_iterations": 1, "test_theory_diverging": 1},
+    "bb_step": {"test_bb_step_values": 1, "test_bb_step_any_shape": 1},
+    "gradient_descent_bb": {"test_gradient_descent_bb_solves": 2,
+                            "test_gradient_descent_bb_rules": 1},
+}
+TOTAL = sum(sum(cells.values()) for cells in EXERCISES.values())
+
+# A correct gradient_descent_bb that does not call bb_step, for students
+# whose bb_step is wrong (one exercise's mistake must not cost another's).
+RIGHT_GD_BB = """
+def gradient_descent_bb(grad, x0, lr0, tol=1e-8, max_iter=10_000):
+    x = np.array(x0, dtype=float)
+    x_prev = g_prev = None
+    lr = lr0
+    g0 = None
+    for k in range(max_iter + 1):
+        g = np.asarray(grad(x), dtype=float)
+        norm = np.linalg.norm(g)
+        if g0 is None:
+            g0 = norm
+        if not np.isfinite(norm) or norm > 1e12 * g0:
+            raise ValueError(f"diverged at step {k} with lr = {lr}")
+        if norm <= tol or k == max_iter:
+            return x, k
+        if x_prev is not None:
+            s, y = x - x_prev, g - g_prev
+            lr = np.sum(s * s) / np.sum(s * y)
+        x_prev, g_prev = x, g
+        x = x - lr * g
+"""
+
+# A gradient-descent loop body the wrong variants below share, with one
+# line changed in each; {update}, {count}, {start}, {check} are filled in.
+_GD = """
+def gradient_descent(grad, x0, lr, tol=1e-8, max_iter=10_000):
+    x = {start}
+    g0 = None
+    for k in range(max_iter + 1):
+        g = grad(x)
+        norm = np.linalg.norm(g)
+        if g0 is None:
+            g0 = norm
+{check}        if norm <= tol:
+            return x, {count}
+        if k == max_iter:
+            return x, max_iter
+        {update}
+"""
+_CHECK = """        if not np.isfinite(norm) or norm > 1e12 * g0:
+            raise ValueError(f"diverged: lr = {lr} is too large")
+"""
+
+
+def _gd(update="x = x - lr * g", count="k", start="np.array(x0, "
+        "dtype=float)", check=_CHECK):
+    return _GD.format(update=update, count=count, start=start, check=check)
+
+
+# Plausible wrong answers: (what it is, solution cell source, expected
+# score of the exercise).  A score of 0 means every cell of the exercise
+# fails; a partial score means the mistake only breaks one behaviour.
+WRONG = {
+    "lls_objective": [
+        ("the norm, not its square", """
+def lls_objective(A, b, x):
+    return float(np.linalg.norm(A @ np.ravel(x) - np.ravel(b)))
+""", 0),
+        ("the mean of the squares instead of their sum", """
+def lls_objective(A, b, x):
+    r = A @ np.ravel(x) - np.ravel(b)
+    return float(np.mean(r**2))
+""", 0),
+        ("A x + b instead of A x - b", """
+def lls_objective(A, b, x):
+    r = A @ np.ravel(x) + np.ravel(b)
+    return float(r @ r)
+""", 0),
+        ("a column minus a vector broadcasts to a matrix", """
+def lls_objective(A, b, x):
+    r = A @ x - b
+    return float(np.sum(r**2))
+""", 1),
+        ("delegates to course_utils.descent", """
+from course_utils.descent import lls_objective as _lls
+
+def lls_objective(A, b, x):
+    return _lls(A, np.ravel(b), np.ravel(x))
+""", 0),
+    ],
+    "lls_gradient": [
+        ("missing factor 2", """
+def lls_gradient(A, b, x):
+    x = np.asarray(x, dtype=float)
+    r = A @ x.ravel() - np.ravel(b)
+    return (A.T @ r).reshape(x.shape)
+""", 0),
+        ("missing transpose", """
+def lls_gradient(A, b, x):
+    x = np.asarray(x, dtype=float)
+    r = A @ x.ravel() - np.ravel(b)
+    return (2 * A @ r).reshape(x.shape)
+""", 0),
+        ("sign flipped (the ascent direction)", """
+def lls_gradient(A, b, x):
+    x = np.asarray(x, dtype=float)
+    r = np.ravel(b) - A @ x.ravel()
+    return (2 * A.T @ r).reshape(x.shape)
+""", 0),
+        ("a column x minus a vector b broadcasts", """
+def lls_gradient(A, b, x):
+    return 2 * A.T @ (A @ x - b)
+""", 2),
+        ("always returns a vector, whatever the shape of x", """
+def lls_gradient(A, b, x):
+    r = A @ np.ravel(x) - np.ravel(b)
+    return 2 * A.T @ r
+""", 2),
+        ("delegates to course_utils.descent", """
+def lls_gradient(A, b, x):
+    x = np.asarray(x, dtype=float)
+    return cd.lls_gradient(A, np.ravel(b), x.ravel()).reshape(x.shape)
+""", 0),
+        ("a numerical gradient instead of the formula", """
+def lls_gradient(A, b, x):
+    x = np.asarray(x, dtype=float)
+    f = lambda v: float(np.sum((A @ v.ravel() - np.ravel(b))**2))
+    return numerical_gradient(f, x)
+""", 0),
+    ],
+    "gradient_descent": [
+        ("a fixed number of steps, ignoring tol", _gd().replace(
+            "        if norm <= tol:\n            return x, k\n", ""), 3),
+        ("gradient ascent (x + lr g)", _gd(update="x = x + lr * g"), 1),
+        ("counts gradient evaluations, one too many", _gd(count="k + 1"),
+         3),
+        ("modifies x0 in place", _gd(start="x0", update="x -= lr * g"), 0),
+        ("returns nan instead of raising on divergence", _gd(check=""), 4),
+        ("checks tol after the update", """
+def gradient_descent(grad, x0, lr, tol=1e-8, max_iter=10_000):
+    x = np.array(x0, dtype=float)
+    g0 = np.linalg.norm(grad(x))
+    for k in range(1, max_iter + 1):
+        x = x - lr * grad(x)
+        norm = np.linalg.norm(grad(x))
+        if not np.isfinite(norm) or norm > 1e12 * g0:
+            raise ValueError(f"diverged with lr = {lr}")
+        if norm <= tol:
+            return x, k
+    return x, max_iter
+""", 3),
+        ("delegates to course_utils.descent", """
+def gradient_descent(grad, x0, lr, tol=1e-8, max_iter=10_000):
+    run = cd.gradient_descent(grad, x0, lr=lr, tol=tol, max_iter=max_iter)
+    return run.x, run.n_iter
+""", 0),
+    ],
+    "max_stable_lr": [
+        ("the eigenvalues of A instead of 2 A^T A", """
+def max_stable_lr(A):
+    return float(2 / (2 * np.max(np.abs(np.linalg.eigvals(A)))))
+""", 0),
+        ("1 / L instead of 2 / L", """
+def max_stable_lr(A):
+    return float(1 / np.linalg.eigvalsh(2 * A.T @ A)[-1])
+""", 0),
+        ("the Hessian without its factor 2 (A^T A)", """
+def max_stable_lr(A):
+    return float(2 / np.linalg.eigvalsh(A.T @ A)[-1])
+""", 0),
+        ("the smallest eigenvalue", """
+def max_stable_lr(A):
+    eig = np.linalg.eigvalsh(2 * A.T @ A)
+    return float(2 / eig[eig > 1e-12][0])
+""", 0),
+        ("squares the eigenvalues of A (right only for symmetric A)", """
+def max_stable_lr(A):
+    return float(1 / np.max(np.abs(np.linalg.eigvals(A)))**2)
+""", 0),
+    ],
+    "theory": [
+        ("rounds the step count down", """
+candidate_lrs = [0.001, 0.005, 0.01, 0.011, 0.012, 0.02, 0.1]
+rho = 99 / 101
+iterations_needed = int(np.log(1e-6) / np.log(rho))
+diverging_lrs = [0.012, 0.02, 0.1]
+""", 1),
+        ("the rate of the step 1/L, 1 - 1/kappa", """
+candidate_lrs = [0.001, 0.005, 0.01, 0.011, 0.012, 0.02, 0.1]
+iterations_needed = int(np.ceil(np.log(1e-6) / np.log(1 - 1 / 100)))
+diverging_lrs = [0.012, 0.02, 0.1]
+""", 1),
+        ("the lr bound from the eigenvalues of A", """
+candidate_lrs = [0.001, 0.005, 0.01, 0.011, 0.012, 0.02, 0.1]
+iterations_needed = 691
+L_A = np.max(np.abs(np.linalg.eigvals(np.array([[4.0, 2.0], [3.0, 8.0]]))))
+diverging_lrs = [lr for lr in candidate_lrs if lr > 2 / L_A]
+""", 1),
+        ("the optimal step 2/(L + mu) taken as the bound", """
+candidate_lrs = [0.001, 0.005, 0.01, 0.011, 0.012, 0.02, 0.1]
+iterations_needed = 691
+eig = np.linalg.eigvalsh(2 * np.array([[25.0, 32.0], [32.0, 68.0]]))
+diverging_lrs = [lr for lr in candidate_lrs if lr > 2 / (eig[0] + eig[1])]
+""", 1),
+        ("the step count as a string, and lr above 1/L", """
+candidate_lrs = [0.001, 0.005, 0.01, 0.011, 0.012, 0.02, 0.1]
+iterations_needed = "691"
+diverging_lrs = [0.01, 0.011, 0.012, 0.02, 0.1]
+""", 0),
+    ],
+    "bb_step": [
+        ("BB2 (s.y / y.y) where BB1 is asked", """
+def bb_step(s, y):
+    s, y = np.ravel(s), np.ravel(y)
+    return float(s @ y / (y @ y))
+""", 0),
+        ("the reciprocal s.y / s.s", """
+def bb_step(s, y):
+    s, y = np.ravel(s), np.ravel(y)
+    return float(s @ y / (s @ s))
+""", 0),
+        ("works for vectors only", """
+def bb_step(s, y):
+    return float(s @ s / (s @ y))
+""", 1),
+        ("elementwise ratios, averaged", """
+def bb_step(s, y):
+    return float(np.mean((s * s) / (s * y)))
+""", 0),
+        ("matrix products: an array for columns and matrices", """
+def bb_step(s, y):
+    return (s.T @ s) / (s.T @ y)
+""", 1),
+    ],
+    "gradient_descent_bb": [
+        ("BB2 steps where BB1 is asked", RIGHT_GD_BB.replace(
+            "np.sum(s * s) / np.sum(s * y)", "np.sum(s * y) / np.sum(y * y)"),
+         1),
+        ("lr0 throughout (never a BB step)", RIGHT_GD_BB.replace(
+            "lr = np.sum(s * s) / np.sum(s * y)", "lr = lr0"), 0),
+        ("modifies x0 in place", RIGHT_GD_BB.replace(
+            "x = np.array(x0, dtype=float)", "x = x0").replace(
+            "x_prev, g_prev = x, g\n        x = x - lr * g",
+            "x_prev, g_prev = x.copy(), g\n        x -= lr * g"), 0),
+        ("counts one update too many", RIGHT_GD_BB.replace(
+            "return x, k", "return x, k + 1"), 2),
+        ("no divergence check", RIGHT_GD_BB.replace(
+            "if not np.isfinite(norm) or norm > 1e12 * g0:",
+            "if False:"), 2),
+        ("delegates to course_utils.descent", """
+def gradient_descent_bb(grad, x0, lr0, tol=1e-8, max_iter=10_000):
+    run = cd.gradient_descent(grad, x0, lr=lr0, method="bb", tol=tol,
+                              max_iter=max_iter)
+    return run.x, run.n_iter
+""", 0),
+    ],
+}
+
+# Correct answers in other styles: every student here keeps full marks.
+ALT = [
+    {  # columns, norms, SVD, a while loop, vdot
+        "lls_objective": """
+def lls_objective(A, b, x):
+    r = np.asarray(A) @ np.reshape(x, (-1, 1)) - np.reshape(b, (-1, 1))
+    return float((r.T @ r)[0, 0])
+""",
+        "lls_gradient": """
+def lls_gradient(A, b, x):
+    x = np.asarray(x, dtype=float)
+    r = A @ x.reshape(-1, 1) - np.reshape(b, (-1, 1))
+    return (2 * A.T @ r).reshape(x.shape)
+""",
+        "gradient_descent": """
+def gradient_descent(grad, x0, lr, tol=1e-8, max_iter=10_000):
+    x = x0.astype(float)  # astype copies
+    num_iters = 0
+    g = grad(x)
+    first = np.sqrt(np.sum(g * g))
+    while True:
+        size = np.sqrt(np.sum(g * g))
+        if not np.isfinite(size) or size > 1e12 * first:
+            raise ValueError(f"Diverged! Learning rate {lr} too big.")
+        if size <= tol or num_iters == max_iter:
+            return x, num_iters
+        x -= lr * g
+        num_iters += 1
+        g = grad(x)
+""",
+        "max_stable_lr": """
+def max_stable_lr(A):
+    return 1.0 / np.linalg.norm(A, 2) ** 2
+""",
+        "theory": """
+candidate_lrs = [0.001, 0.005, 0.01, 0.011, 0.012, 0.02, 0.1]
+rho = (100 - 1) / (100 + 1)
+iterations_needed = 0
+while rho ** iterations_needed > 1e-6:
+    iterations_needed += 1
+H = 2 * np.array([[4.0, 2.0], [3.0, 8.0]]).T @ np.array([[4.0, 2.0],
+                                                         [3.0, 8.0]])
+diverging_lrs = np.array([lr for lr in candidate_lrs
+                          if lr * np.max(np.linalg.eigvals(H)) > 2])
+""",
+        "bb_step": """
+def bb_step(s, y):
+    return np.vdot(s, s) / np.vdot(s, y)
+""",
+        "gradient_descent_bb": RIGHT_GD_BB,
+    },
+    {  # loops over entries, A A^T, hard-coded answers, bb_step reused
+        "lls_objective": """
+def lls_objective(A, b, x):
+    x = np.ravel(x)
+    b = np.ravel(b)
+    total = 0.0
+    for i in range(A.shape[0]):
+        r_i = sum(A[i, j] * x[j] for j in range(A.shape[1])) - b[i]
+        total += r_i ** 2
+    return total
+""",
+        "lls_gradient": """
+def lls_gradient(A, b, x):
+    N, D = A.shape
+    xv, bv = np.ravel(x), np.ravel(b)
+    grad = np.zeros(D)
+    for i in range(N):
+        r_i = A[i] @ xv - bv[i]
+        for j in range(D):
+            grad[j] += 2 * A[i, j] * r_i
+    return grad.reshape(np.shape(x))
+""",
+        "gradient_descent": """
+def gradient_descent(grad, x0, lr, tol=1e-8, max_iter=10_000):
+    x = np.copy(x0).astype(np.float64)
+    start = None
+    for step in range(max_iter):
+        g = grad(x)
+        n = np.linalg.norm(g)
+        start = n if start is None else start
+        if np.isnan(n) or np.isinf(n) or n > 1e12 * start:
+            raise ValueError("iterates diverged; reduce the lr")
+        if n <= tol:
+            return x, step
+        x -= lr * g
+    g = grad(x)
+    n = np.linalg.norm(g)
+    if start is not None and (not np.isfinite(n) or n > 1e12 * start):
+        raise ValueError("iterates diverged; reduce the lr")
+    return x, max_iter
+""",
+        "max_stable_lr": """
+def max_stable_lr(A):
+    A = np.asarray(A, dtype=float)
+    return 2 / max(np.linalg.eigvalsh(2 * A @ A.T))
+""",
+        "theory": """
+candidate_lrs = [0.001, 0.005, 0.01, 0.011, 0.012, 0.02, 0.1]
+iterations_needed = 691.0
+diverging_lrs = (0.1, 0.02, 0.012)
+""",
+        "bb_step": """
+def bb_step(s, y):
+    ss = sy = 0.0
+    for idx in np.ndindex(np.shape(s)):
+        ss += s[idx] * s[idx]
+        sy += s[idx] * y[idx]
+    return ss / sy
+""",
+        "gradient_descent_bb": """
+def gradient_descent_bb(grad, x0, lr0, tol=1e-8, max_iter=10_000):
+    x = np.array(x0, dtype=float)
+    g = grad(x)
+    first = np.linalg.norm(g)
+    lr, count = lr0, 0
+    while np.linalg.norm(g) > tol and count < max_iter:
+        x_new = x - lr * g
+        g_new = grad(x_new)
+        size = np.linalg.norm(g_new)
+        if not np.isfinite(size) or size > 1e12 * first:
+            raise ValueError(f"diverged (learning rate {lr})")
+        lr = bb_step(x_new - x, g_new - g)
+        x, g = x_new, g_new
+        count += 1
+    return x, count
+""",
+    },
+]
+# Cells holding the exercise code (solution cells' grade ids).
+SOLUTION_CELL = {ex: ex for ex in EXERCISES}
+N_WRONG = max(len(v) for v in WRONG.values())
+# Messages a student sees for a few mistakes: (student, cell, words).
+MESSAGES = [
+    ("wrong0", "test_lls_objective_values", "the wrong value"),
+    ("wrong1", "test_lls_gradient_values", "wrong values"),
+    ("wrong3", "test_gradient_descent_counts", "changed its input `x0`"),
+    ("wrong4", "test_gradient_descent_diverges", "returned normally"),
+    ("wrong6", "test_gradient_descent_solves", "cd.gradient_descent"),
+    ("wrong0", "test_max_stable_lr_values", "max_stable_lr"),
+    ("wrong4", "test_bb_step_any_shape", "one number"),
+    ("wrong1", "test_gradient_descent_bb_rules", "num_iters should be 2"),
+    ("wrong5", "test_gradient_descent_counts", "tolerance before updating"),
+]
+
+
+def _expected(student):
+    """{exercise: expected score} for a student of the batch."""
+    full = {ex: sum(cells.values()) for ex, cells in EXERCISES.items()}
+    if student == "stub":
+        return dict.fromkeys(EXERCISES, 0)
+    if student == "solution" or student.startswith("alt"):
+        return full
+    k = int(student.removeprefix("wrong"))
+    return {
+        ex: WRONG[ex][k][2] if k < len(WRONG[ex]) else full[ex]
+        for ex in EXERCISES
+    }
+
+
+def _build_and_grade(folder):
+    """Two course copies (one per core), the students shared out."""
+    courses = [make_course(Path(folder) / f"course{i}", ASSIGNMENT)
+               for i in range(2)]
+    release = nbformat.read(ROOT / "notebooks" / ASSIGNMENT / NOTEBOOK, 4)
+    source = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, 4)
+    right = solution_sources(source)
+    # The full notebooks (plots and all) are the slow ones: one each.
+    submit(courses[0], ASSIGNMENT, "stub", {NOTEBOOK: release})
+    submit(courses[1], ASSIGNMENT, "solution",
+           {NOTEBOOK: fill(release, right)})
+    students = []
+    for k in range(N_WRONG):
+        sources = dict(right, gradient_descent_bb=RIGHT_GD_BB.strip() + "\n")
+        for ex, variants in WRONG.items():
+            if k < len(variants):
+                sources[SOLUTION_CELL[ex]] = variants[k][1].strip() + "\n"
+        students.append((f"wrong{k}", sources))
+    for k, alt in enumerate(ALT):
+        sources = dict(right)
+        sources.update({SOLUTION_CELL[ex]: code.strip() + "\n"
+                        for ex, code in alt.items()})
+        students.append((f"alt{k}", sources))
+    for i, (name, sources) in enumerate(students):
+        nb = fill(release, sources, drop_ungraded_code=True)
+        submit(courses[i % 2], ASSIGNMENT, name, {NOTEBOOK: nb})
+    return grade(courses, ASSIGNMENT)
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory, request):
+    """Grade the batch once, even when several xdist workers ask for it."""
+    if not hasattr(request.config, "workerinput"):  # not under xdist
+        return _build_and_grade(tmp_path_factory.mktemp("ch02_grading"))
+    shared = tmp_path_factory.getbasetemp().parent
+    cache = shared / "ch02_grading.json"
+    with open(shared / "ch02_grading.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not cache.exists():
+            try:
+                result = _build_and_grade(shared / "ch02_grading")
+            except Exception as err:  # other workers fail fast, not retry
+                cache.write_text(json.dumps({"failed": repr(err)}))
+                raise
+            cache.write_text(json.dumps(result))
+        result = json.loads(cache.read_text())
+    if "failed" in result:
+        pytest.fail(f"grading failed in another worker: {result['failed']}")
+    return result
+
+
+def _by_exercise(result, student):
+    cells = result["scores"][student][NB_NAME]
+    return {
+        ex: sum(cells[name][0] for name in names)
+        for ex, names in EXERCISES.items()
+    }
+
+
+def _autograded(result, student):
+    return next(p for p in result["autograded"]
+                if Path(p).parts[-3] == student)
+
+
+def test_every_student_was_graded(graded):
+    """Did autograde run for every student without errors?"""
+    assert graded["errors"] == {}
+    students = ({"stub", "solution"} | {f"wrong{k}" for k in range(N_WRONG)}
+                | {f"alt{k}" for k in range(len(ALT))})
+    assert set(graded["scores"]) == students
+
+
+def test_points_and_cells(graded):
+    """Are the graded cells and their points the ones the tests expect?"""
+    cells = graded["scores"]["solution"][NB_NAME]
+    expected = {
+        name: pts for names in EXERCISES.values()
+        for name, pts in names.items()
+    }
+    assert {name: mx for name, (_, mx) in cells.items()} == expected
+    assert TOTAL == 20
+
+
+def test_blank_release_scores_zero_everywhere(graded):
+    """Does the unmodified release score 0 on every autograded cell?"""
+    cells = graded["scores"]["stub"][NB_NAME]
+    assert {name: s for name, (s, _) in cells.items()} == dict.fromkeys(
+        cells, 0.0)
+
+
+def test_solution_scores_full_marks(graded):
+    """Does the solution notebook score full marks on every cell?"""
+    cells = graded["scores"]["solution"][NB_NAME]
+    assert all(score == mx for score, mx in cells.values()), cells
+
+
+@pytest.mark.parametrize("k", range(len(ALT)))
+def test_other_correct_styles_keep_full_marks(graded, k):
+    """Do correct answers in another style (loops, columns) keep all points?"""
+    cells = graded["scores"][f"alt{k}"][NB_NAME]
+    lost = {name: s for name, (s, mx) in cells.items() if s != mx}
+    assert not lost, failure_messages(_autograded(graded, f"alt{k}"))
+
+
+@pytest.mark.parametrize("k", range(N_WRONG))
+def test_wrong_answers_lose_their_exercise_points(graded, k):
+    """Does each plausible mistake cost its own exercise's points, only?"""
+    got = _by_exercise(graded, f"wrong{k}")
+    assert got == _expected(f"wrong{k}"), {
+        ex: WRONG[ex][k][0] for ex in WRONG if k < len(WRONG[ex])
+    }
+
+
+def test_every_mistake_loses_points():
+    """Is every listed mistake expected to lose at least one point?"""
+    for ex, variants in WRONG.items():
+        full = sum(EXERCISES[ex].values())
+        for what, _, score in variants:
+            assert score < full, (ex, what)
+        assert len(variants) >= 3, ex
+
+
+@pytest.mark.parametrize("student, cell, words", MESSAGES)
+def test_students_read_what_is_wrong(graded, student, cell, words):
+    """Does a failing cell tell the student what is wrong, in plain words?"""
+    messages = failure_messages(_autograded(graded, student))
+    assert cell in messages, f"{cell} did not fail for {student}"
+    text = messages[cell]
+    assert "AssertionError" in text
+    assert words in text, text[-1500:]
+
+
+def test_feedback_html_is_produced(graded):
+    """Is an HTML feedback page generated for every student?"""
+    pages = [Path(p) for p in graded["feedback"]]
+    students = {p.parts[-3] for p in pages}
+    assert students == set(graded["scores"])
+    text = next(p for p in pages if p.parts[-3] == "wrong0").read_text()
+    assert "lls_objective" in text and "AssertionError" in text
+
+
+def test_csv_export(graded):
+    """Does the CSV export list every student with the right total?"""
+    rows = {}
+    for path in graded["csv"]:
+        with open(path, newline="") as fh:
+            rows.update({row["student_id"]: row for row in csv.DictReader(fh)})
+    assert set(rows) == set(graded["scores"])
+    assert float(rows["solution"]["score"]) == TOTAL
+    assert float(rows["solution"]["max_score"]) == TOTAL
+    assert float(rows["stub"]["score"]) == 0
+    for k in range(N_WRONG):
+        expected = sum(_expected(f"wrong{k}").values())
+        assert float(rows[f"wrong{k}"]["score"]) == expected
