@@ -209,7 +209,7 @@ def lls_learning_rate_widget(A, b, x0, lr=0.005, lr_range=(1e-4, 3e-2),
         if step < 2.0 / L and F[-1] > 1e-6 * max(F[0], 1e-300):
             verdict += ", slowly: not there yet"
         readout.value = (
-            f"lr = {step:.2e} = {step * L / 2:.2f} x (2/L = {2 / L:.2e}): "
+            f"lr = {step:.2e} ({step * L / 2:.2f} of 2/L = {2 / L:.2e}): "
             f"{verdict}; factor per step {factor:.3f}, "
             f"F = {F[-1]:.3g} after {res.n_iter} steps"
         )
