@@ -563,6 +563,13 @@ def _gradient_shape_mistake(arr, exp, name, wrt, rtol, atol):
     if values is None:
         return
     if (arr.ndim == 2 and exp.ndim == 2 and got == want[::-1]
+            and _close(values.T, exp, rtol, atol) and not wrt):
+        _fail(
+            f"{head}: it is the transpose of the right answer, the "
+            f"denominator layout. In numerator layout rows run over the "
+            f"outputs and columns over the inputs."
+        )
+    if (arr.ndim == 2 and exp.ndim == 2 and got == want[::-1]
             and _close(values.T, exp, rtol, atol)):
         _fail(
             f"{head}: it is the transpose of the right gradient. A "

@@ -126,3 +126,11 @@ def test_no_framework():
     exec("def f(x):\n    return torch.tensor(x)\n", glb2)
     with pytest.raises(AssertionError):
         assert_no_framework(glb2["f"])
+
+
+def test_jacobian_transpose_is_named_as_a_layout():
+    """Without a variable name, is a transpose called the denominator layout?"""
+    J = RNG.normal(size=(2, 3))
+    with pytest.raises(AssertionError) as info:
+        assert_gradient_close(J.T, J, "J")
+    assert "denominator layout" in str(info.value)
