@@ -129,7 +129,7 @@ def test_no_framework():
 
 
 def test_jacobian_transpose_is_named_as_a_layout():
-    """Without a variable name, is a transpose called the denominator layout?"""
+    """Without a variable name, is a transpose named the denominator layout?"""
     J = RNG.normal(size=(2, 3))
     with pytest.raises(AssertionError) as info:
         assert_gradient_close(J.T, J, "J")
