@@ -523,3 +523,284 @@ def passed(what):
     what: the behaviour checked, e.g. "central_difference: values right".
     """
     print(f"\u2713 {what}")
+
+
+# --------------------------------------------------------------------------
+# Layer gradients (chapter 04 on): name the layout mistake
+# --------------------------------------------------------------------------
+__all__ += ["assert_gradient_close", "assert_backward_matches_forward",
+            "expect_tuple", "assert_no_framework"]
+
+
+def expect_tuple(result, parts, call):
+    """Return result if it is a tuple of len(parts) items, else fail.
+
+    result: what the student's function returned.
+    parts: the names of the items, e.g. ("Z", "cache").
+    call: how to call the call in a message, e.g. "affine_forward(X, W, b)".
+    """
+    want = f"({', '.join(parts)})"
+    if result is None:
+        _fail(f"{call} returned None: did you forget to `return {want}`?")
+    if not isinstance(result, (tuple, list)) or len(result) != len(parts):
+        got = (f"{len(result)} items" if isinstance(result, (tuple, list))
+               else f"a {type(result).__name__}")
+        _fail(f"{call} should return the {len(parts)} items {want}, "
+              f"but returned {got}.")
+    return tuple(result)
+
+
+def _wrt_text(wrt):
+    return f", the shape of {wrt}" if wrt else ""
+
+
+def _gradient_shape_mistake(arr, exp, name, wrt, rtol, atol):
+    """Fail with a layout diagnosis when arr is exp laid out wrongly."""
+    got, want = arr.shape, exp.shape
+    head = (f"{name} has {_shape_text(got)} but should have "
+            f"{_shape_text(want)}{_wrt_text(wrt)}")
+    values = arr.astype(float) if arr.dtype.kind in "biuf" else None
+    if values is None:
+        return
+    if (arr.ndim == 2 and exp.ndim == 2 and got == want[::-1]
+            and _close(values.T, exp, rtol, atol) and not wrt):
+        _fail(
+            f"{head}: it is the transpose of the right answer, the "
+            f"denominator layout. In numerator layout rows run over the "
+            f"outputs and columns over the inputs."
+        )
+    if (arr.ndim == 2 and exp.ndim == 2 and got == want[::-1]
+            and _close(values.T, exp, rtol, atol)):
+        _fail(
+            f"{head}: it is the transpose of the right gradient. A "
+            f"gradient has the shape of what it differentiates: write "
+            f"down the shapes of the factors of your product and put "
+            f"them in the order (and transposed) so that the result has "
+            f"shape {want}."
+        )
+    if (arr.ndim == exp.ndim + 1 and got[1:] == want and got[0] > 1
+            and _close(values.sum(axis=0), exp, rtol, atol)):
+        _fail(
+            f"{head}: it has one row per sample. Every sample of the "
+            f"batch uses the same {wrt or 'parameter'}, so its gradient "
+            f"is the SUM of the per-sample contributions: sum over the "
+            f"batch axis (axis=0)."
+        )
+    if (arr.size == exp.size and tuple(d for d in got if d != 1)
+            == tuple(d for d in want if d != 1)
+            and _close(values.reshape(want), exp, rtol, atol)):
+        if arr.ndim > exp.ndim:
+            fix = ("it has an extra axis of length 1 (keepdims=True, or "
+                   "a (1, H) array where (H,) is wanted?): drop it with "
+                   ".ravel() or .reshape")
+        elif arr.ndim < exp.ndim:
+            fix = ("it lost an axis of length 1: keep it with "
+                   "keepdims=True, [:, None] or .reshape")
+        else:
+            fix = "its axis of length 1 is in the wrong place"
+        _fail(f"{head}: the values are right but {fix}. Check (n,) vs "
+              f"(n, 1).")
+
+
+def _gradient_value_mistake(values, exp, name, wrt, n_samples, rtol, atol):
+    """Fail naming the mistake when same-shape values are exp altered."""
+    meaningful = np.any(np.abs(exp) > atol)
+    if not meaningful:
+        return
+    if not np.any(values):
+        _fail(
+            f"{name} is zero everywhere: did you return the array you "
+            f"started from (np.zeros...) without filling it in, or "
+            f"multiply by a mask that is never true?"
+        )
+    if (values.ndim == 2 and values.shape[0] == values.shape[1] > 1
+            and not np.allclose(exp, exp.T, rtol=rtol, atol=atol)
+            and _close(values.T, exp, rtol, atol)):
+        _fail(
+            f"{name} holds the transpose of the right gradient ({wrt or 'it'}"
+            f" is square here, so the shape could not tell). Check the "
+            f"order of the factors of your product and which of them is "
+            f"transposed."
+        )
+    if _close(-values, exp, rtol, atol):
+        _fail(
+            f"{name} has the right size but the wrong sign everywhere: "
+            f"(a - y) written as (y - a), or a minus sign lost in the "
+            f"chain rule?"
+        )
+    if n_samples is not None and n_samples > 1:
+        factor = float(np.vdot(exp, values) / np.vdot(exp, exp))
+        scaled = max(rtol, 1e-6)
+        if (np.isclose(factor, n_samples, rtol=1e-3)
+                and _close(values, factor * exp, scaled, atol)):
+            _fail(
+                f"{name} is N = {n_samples} times too large: the 1/N of "
+                f"the mean over the batch is missing."
+            )
+        if (np.isclose(factor, 1 / n_samples, rtol=1e-3)
+                and _close(values, factor * exp, scaled, atol)):
+            _fail(
+                f"{name} is N = {n_samples} times too small: an extra "
+                f"1/N, e.g. a mean over the batch where a sum is wanted "
+                f"(the 1/N of the loss is already inside the upstream "
+                f"gradient)."
+            )
+
+
+def assert_gradient_close(actual, expected, name, wrt=None, n_samples=None,
+                          mistakes=(), rtol=1e-6, atol=1e-8):
+    """Assert that a gradient is right, naming the layout mistake if not.
+
+    actual: the student's gradient (array, list or number).
+    expected: the right gradient, array (...).
+    name: how to call it in a message, e.g. "dW of affine_backward".
+    wrt: the variable it differentiates, e.g. "W": a gradient must have
+      its shape, and the messages say so.
+    n_samples: the batch size N when the gradient comes from a batch; a
+      result N times too large or too small is then named as a missing
+      or an extra 1/N.
+    mistakes: (wrong, explanation) pairs: plausible wrong gradients
+      computed by the test for this case (e.g. dZ @ W for dX) and what to
+      tell a student whose result matches one.
+    rtol, atol: tolerances as in np.allclose.
+    Checks, in order: a missing return or a non-numeric result, the given
+    mistakes, the transpose, a batch not summed (one row per sample),
+    (n,) vs (n, 1), all zeros, the transpose of a square gradient, the
+    sign, a factor N or 1/N; then assert_close's own diagnosis.  The
+    expected values are never shown.
+    """
+    arr = _diagnose_type(actual, name)
+    exp = np.asarray(expected, dtype=float)
+    if arr.shape == exp.shape and arr.dtype.kind in "biuf" and np.allclose(
+            arr.astype(float), exp, rtol=rtol, atol=atol):
+        return
+    if arr.dtype.kind in "biuf":
+        for wrong, explanation in mistakes:
+            wrong = np.asarray(wrong, dtype=float)
+            if (wrong.shape == arr.shape
+                    and not _close(wrong, exp, rtol, atol)
+                    and _close(arr.astype(float), wrong, rtol, atol)):
+                _fail(f"{name} is wrong: {explanation}")
+    if arr.shape != exp.shape:
+        _gradient_shape_mistake(arr, exp, name, wrt, rtol, atol)
+        if wrt:
+            _fail(
+                f"{name} has {_shape_text(arr.shape)} but should have "
+                f"{_shape_text(exp.shape)}{_wrt_text(wrt)}: a gradient "
+                f"always has the shape of the variable it differentiates. "
+                f"Check the order of the factors of each product and "
+                f"which axis you sum over."
+            )
+    elif arr.dtype.kind in "f" and np.all(np.isfinite(arr)):
+        _gradient_value_mistake(arr.astype(float), exp, name, wrt,
+                                n_samples, rtol, atol)
+    assert_close(arr, exp, name, rtol=rtol, atol=atol)
+
+
+def _central_gradient(loss, x, h):
+    """Central differences of loss() in every entry of x (changed, then
+    restored in place)."""
+    grad = np.zeros(x.shape)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + h
+        plus = loss()
+        x[idx] = old - h
+        minus = loss()
+        x[idx] = old
+        grad[idx] = (plus - minus) / (2 * h)
+    return grad
+
+
+def assert_backward_matches_forward(forward, backward, inputs, name,
+                                    wrt=None, seed=0, h=1e-5, rtol=1e-5,
+                                    atol=1e-7):
+    """Check a layer's backward against central differences of its forward.
+
+    forward: the student's f(*inputs) -> (out, cache).
+    backward: the student's g(dout, cache) -> one gradient per input, in
+      the order of inputs (a single array when there is one input).
+    inputs: {name: array}, the forward's arguments in order, e.g.
+      {"X": X, "W": W, "b": b}; they are copied, never changed.
+    name: the layer's name for messages, e.g. "affine".
+    wrt: the names of the inputs whose gradients to check (default all),
+      e.g. ("W",) for a test of dW alone.
+    seed: for the random upstream gradient dout.
+    With dout random, L = sum(out * dout) has dL/d(input) = what backward
+    must return, so each returned gradient is compared with central
+    differences of L computed from the student's own forward.
+    """
+    args = [np.array(v, dtype=float) for v in inputs.values()]
+    names = list(inputs)
+    fwd = f"{name}_forward"
+    out, cache = expect_tuple(forward(*[a.copy() for a in args]),
+                              ("out", "cache"), fwd)
+    out = np.asarray(out, dtype=float)
+    dout = np.random.default_rng(seed).normal(size=out.shape)
+    grads = backward(dout.copy(), cache)
+    if len(names) == 1:
+        grads = (grads,)
+    else:
+        grads = expect_tuple(
+            grads, tuple(f"d{n}" for n in names), f"{name}_backward")
+    for i, (var, grad) in enumerate(zip(names, grads)):
+        if wrt is not None and var not in wrt:
+            continue
+
+        def loss():
+            res = forward(*args)
+            return float(np.sum(np.asarray(res[0], dtype=float) * dout))
+        numeric = _central_gradient(loss, args[i], h)
+        assert_gradient_close(
+            grad, numeric,
+            f"d{var} from {name}_backward (compared with central "
+            f"differences of your {fwd})", wrt=var, rtol=rtol, atol=atol)
+
+
+def _framework_hit(func, modules, seen):
+    func = _unwrap(func)
+    if not isinstance(func, types.FunctionType) or func in seen:
+        return None
+    seen.add(func)
+    for obj, text in _referenced_objects(func):
+        target = _unwrap(obj)
+        owner = (getattr(target, "__name__", "")
+                 if isinstance(target, types.ModuleType)
+                 else getattr(target, "__module__", "")) or ""
+        if not isinstance(owner, str):
+            owner = ""
+        root = owner.split(".")[0]
+        if root in modules:
+            return text, root
+        if (isinstance(target, types.FunctionType)
+                and target.__globals__ is func.__globals__):
+            hit = _framework_hit(target, modules, seen)
+            if hit is not None:
+                return f"{text} -> {hit[0]}", hit[1]
+    return None
+
+
+def assert_no_framework(func, modules=("torch", "jax", "tensorflow",
+                                        "autograd")):
+    """Assert that func uses no automatic-differentiation framework.
+
+    func: the student's function.
+    modules: top-level module names whose use is refused (anything from
+      torch, torch.autograd, ... counts as torch).
+    Looks through func's code and the helpers defined next to it, as
+    assert_not_delegating does.
+    """
+    if not callable(func):
+        _fail(
+            f"Expected your function, but got {type(func).__name__}. Did "
+            f"the cell that defines it run without errors?"
+        )
+    hit = _framework_hit(func, set(modules), set())
+    if hit is not None:
+        written, module = hit
+        fname = getattr(func, "__name__", "your function")
+        _fail(
+            f"{fname} uses {module} (written as `{written}`). Here the "
+            f"gradients are derived by hand with NumPy: a framework's "
+            f"automatic differentiation does not count."
+        )

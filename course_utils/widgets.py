@@ -243,3 +243,116 @@ def lls_learning_rate_widget(A, b, x0, lr=0.005, lr_range=(1e-4, 3e-2),
 
 
 __all__ += ["lls_learning_rate_widget"]
+
+
+# --------------------------------------------------------------------------
+# Chapter 04: a backward pass, one node at a time
+# --------------------------------------------------------------------------
+__all__ += ["backprop_steps", "backprop_widget", "node_colors"]
+
+# Where each node of the 2-layer graph is drawn: (x, y).
+_GRAPH_NODES = {
+    "X": (0, 1), "W1, b1": (1, 0), "Z1": (2, 1), "A1": (3, 1),
+    "W2, b2": (4, 0), "S": (5, 1), "L": (6, 1),
+}
+_GRAPH_EDGES = [("X", "Z1"), ("W1, b1", "Z1"), ("Z1", "A1"), ("A1", "S"),
+                ("W2, b2", "S"), ("S", "L")]
+
+
+def backprop_steps(X, y, params):
+    """The backward pass of affine - ReLU - affine - softmax, step by step.
+
+    X: (N, D) float64; y: (N,) integer labels; params: dict with W1
+    (D, H), b1 (H,), W2 (H, C), b2 (C,).  Uses the reference kernels of
+    course_utils.nn.
+    Returns a list of steps, loss node first, each a dict with "node"
+    (a key of the drawn graph), "formula" (text) and "grads"
+    ({name: array}, the gradients that arrive at that node).
+    """
+    from course_utils import nn
+
+    Z1, c1 = nn.affine_forward(X, params["W1"], params["b1"])
+    A1, c2 = nn.relu_forward(Z1)
+    S, c3 = nn.affine_forward(A1, params["W2"], params["b2"])
+    loss, dS = nn.softmax_cross_entropy(S, y)
+    dA1, dW2, db2 = nn.affine_backward(dS, c3)
+    dZ1 = nn.relu_backward(dA1, c2)
+    dX, dW1, db1 = nn.affine_backward(dZ1, c1)
+    return [
+        {"node": "L", "formula": f"L = {loss:.4f}; dL/dL = 1 (the seed)",
+         "grads": {"dL": np.ones(())}},
+        {"node": "S", "formula": "dS = (softmax(S) - onehot(y)) / N",
+         "grads": {"dS": dS}},
+        {"node": "W2, b2",
+         "formula": "dW2 = A1^T dS, db2 = dS summed over the batch",
+         "grads": {"dW2": dW2, "db2": db2}},
+        {"node": "A1", "formula": "dA1 = dS W2^T", "grads": {"dA1": dA1}},
+        {"node": "Z1", "formula": "dZ1 = dA1 where Z1 &gt; 0, else 0",
+         "grads": {"dZ1": dZ1}},
+        {"node": "W1, b1",
+         "formula": "dW1 = X^T dZ1, db1 = dZ1 summed over the batch",
+         "grads": {"dW1": dW1, "db1": db1}},
+        {"node": "X", "formula": "dX = dZ1 W1^T", "grads": {"dX": dX}},
+    ]
+
+
+def _draw_graph(active, done, ax):
+    """The graph with node `active` orange and the nodes in `done` green."""
+    for a, b in _GRAPH_EDGES:
+        (xa, ya), (xb, yb) = _GRAPH_NODES[a], _GRAPH_NODES[b]
+        ax.annotate("", xy=(xb - 0.25, yb), xytext=(xa + 0.25, ya),
+                    arrowprops=dict(arrowstyle="->", color="0.5"))
+    for name, (x, y) in _GRAPH_NODES.items():
+        color = ("C1" if name == active
+                 else "C2" if name in done else "0.85")
+        ax.text(x, y, name, ha="center", va="center", fontsize=11,
+                gid=name, bbox=dict(boxstyle="round", fc=color, ec="k"))
+    ax.set_xlim(-0.6, 6.6)
+    ax.set_ylim(-0.6, 1.6)
+    ax.axis("off")
+
+
+def node_colors(fig):
+    """{node: facecolor} of a figure drawn by backprop_widget (for tests)."""
+    return {t.get_gid(): t.get_bbox_patch().get_facecolor()
+            for t in fig.axes[0].texts if t.get_gid()}
+
+
+def backprop_widget(X, y, params, step=0):
+    """A slider stepping backwards through a 2-layer network's graph.
+
+    X, y, params: as for backprop_steps (one example, N = 1, reads best).
+    step: the initial step, 0 (the loss) to 6 (the input).
+    Returns an ipywidgets.VBox (slider, readout, out): the IntSlider over
+    the steps, an HTML readout with the formula, the shapes and the
+    values of the gradients arriving at the highlighted node, and the
+    Output area with the graph.  The last figure drawn is kept as
+    `box.figure` (closed, for inspection).
+    """
+    steps = backprop_steps(X, y, params)
+    slider = widgets.IntSlider(value=step, min=0, max=len(steps) - 1,
+                               description="step", continuous_update=False)
+    readout = widgets.HTML()
+    out = widgets.Output()
+    box = widgets.VBox([slider, readout, out])
+
+    def draw():
+        k = slider.value
+        here = steps[k]
+        done = {s["node"] for s in steps[:k]}
+        fig, ax = plt.subplots(figsize=(8, 2.2))
+        _draw_graph(here["node"], done, ax)
+        ax.set_title(f"backward step {k}: gradients arriving at "
+                     f"{here['node']}")
+        rows = "".join(
+            f"<li><code>{name}</code> shape {np.shape(g)}: "
+            f"<code>{np.array2string(np.asarray(g), precision=3)}</code>"
+            f"</li>" for name, g in here["grads"].items())
+        readout.value = (f"<b>step {k} of {len(steps) - 1}</b>: "
+                         f"{here['formula']}<ul>{rows}</ul>")
+        box.figure = fig
+        return fig
+
+    slider.observe(lambda change: _redraw(out, draw), names="value")
+    _redraw(out, draw)
+    return box
