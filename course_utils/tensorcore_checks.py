@@ -107,9 +107,9 @@ class TileRecorder:
     def __call__(self, A, B, C):
         for name, X in (("A", A), ("B", B), ("C", C)):
             if np.shape(X) != (4, 4):
-                _fail(f"tiled_matmul passed fma a {name} tile of shape "
-                      f"{np.shape(X)}; every tile must be (4, 4): pad A, "
-                      f"B and C with zeros to multiples of 4 first")
+                _fail(f"tiled_matmul passed fma a tile of {name} with "
+                      f"shape {np.shape(X)}; every tile must be (4, 4): "
+                      f"pad A, B and C with zeros to multiples of 4 first")
         A, B = np.asarray(A), np.asarray(B)
         if A.dtype != np.float16 or B.dtype != np.float16:
             _fail(f"tiled_matmul passed fma tiles of dtype {A.dtype} and "

@@ -556,9 +556,12 @@ def _by_exercise(result, student):
 
 
 def _messages(result, student):
+    """{grade id: the message line a student reads} (after the error's
+    name, so the code shown in the traceback does not count)."""
     path = next(p for p in result["autograded"]
                 if Path(p).parts[-3] == student)
-    return failure_messages(path)
+    return {gid: text.strip().splitlines()[-1]
+            for gid, text in failure_messages(path).items()}
 
 
 def test_every_student_was_graded(graded):
@@ -623,7 +626,7 @@ def test_messages_name_the_mistake(graded):
     # tiles chained in the wrong order
     assert "wrong order" in wrong1["test_tiled_matmul_chain"]
     # float32 relative error
-    assert "float64" in wrong1["test_relative_error"]
+    assert "compute in float64" in wrong1["test_relative_error"]
     # accumulation in float64 (the order case)
     assert "round to float32 after every" in wrong1["test_fma_4x4x4_order"]
     # products rounded to fp16
@@ -640,7 +643,7 @@ def test_messages_name_the_mistake(graded):
     assert "fp16_fields" in wrong2["test_fp16_fields"]
     for messages in (wrong0, wrong1, wrong2, wrong3):
         for text in messages.values():
-            assert "course_utils/tensorcore.py" not in text, text[-800:]
+            assert text.startswith("AssertionError: "), text
 
 
 def test_feedback_html_is_produced(graded):
