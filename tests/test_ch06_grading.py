@@ -224,7 +224,8 @@ def tiled_matmul(A, B, C=None, fma=fma_4x4x4):
             D[i:i + 4, j:j + 4] = tile
     return D[:M, :N]
 ''', 0),
-        ("tile results summed separately instead of chained", _TILED_START + '''
+        ("tile results summed separately instead of chained",
+         _TILED_START + '''
     for i in range(0, Mp, 4):
         for j in range(0, Np, 4):
             total = D[i:i + 4, j:j + 4].copy()
