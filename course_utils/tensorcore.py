@@ -104,7 +104,9 @@ class TensorCoreModel:
     """How one tensor core (or a teaching model) adds.
 
     kind: "hardware", "ideal" or "exact"; block_size (n) and extra_bits
-    (e) only matter for kind "hardware".
+    (e) only matter for kind "hardware", and so does fp16_min_exponent:
+    the floor of the alignment exponent with fp16 output (None: the
+    rule -19 - e; see the module docstring), read as alignment_floor.
     """
 
     name: str
