@@ -41,6 +41,19 @@ description above as it stands; the details they decide:
   once, after rounding c to fp16; rounding toward zero, or first to fp32
   and then to fp16, or leaving c unrounded, each fail some samples.
 
+With fp16 output the alignment exponent E has a floor, as in the model
+of Khattak and Mikaitis (MATLAB-tensor-core, commit b12b5a7,
+Generic_BFMA_TC.m's min_exp_limit): E is raised to -19 on V100, -20 on
+A100, Ada and L40S, -21 on H100, H200 and B200 when every term of a block
+is smaller (T4 has no samples: its -20 is an assumption, the rule
+-19 - e that fits the others; a custom TensorCoreModel takes
+fp16_min_exponent, by default -19 - e).  So a block of tiny terms keeps
+fewer bits: on V100 with c = 0, a = [0x0442], b = [0x0f84] (a product
+just above 2**-25, half the smallest fp16 subnormal) is cut to exactly
+2**-25 and rounds to even, 0x0000, not 0x0001.  The hardware samples
+never reach these cases.  (The fp32-output floors never bind for fp16
+inputs.)
+
 Choices the samples (one block each, finite, no zero results) cannot
 decide, documented here:
 
@@ -54,7 +67,8 @@ decide, documented here:
   (nearest-even, overflow to inf).
 - Non-finite values follow IEEE: NaN propagates, inf * 0 = NaN,
   inf - inf = NaN, otherwise an infinite term gives an infinite result,
-  and an fp16 result that overflows to inf stays inf in later blocks.
+  and an fp16 result that overflows to inf stays inf in later blocks
+  (the first overflow's sign: a later block's cannot replace it).
   From finite inputs fp32 results never overflow: products stay below
   2**32, far under the spacing of fp32 numbers near the largest.
 - "ideal" with fp16 output accumulates in fp32 and rounds the final
@@ -90,13 +104,23 @@ class TensorCoreModel:
     """How one tensor core (or a teaching model) adds.
 
     kind: "hardware", "ideal" or "exact"; block_size (n) and extra_bits
-    (e) only matter for kind "hardware".
+    (e) only matter for kind "hardware", and so does fp16_min_exponent:
+    the floor of the alignment exponent with fp16 output (None: the
+    rule -19 - e; see the module docstring), read as alignment_floor.
     """
 
     name: str
     kind: str = "hardware"
     block_size: int = 4
     extra_bits: int = 0
+    fp16_min_exponent: int = None  # None: -19 - extra_bits
+
+    @property
+    def alignment_floor(self):
+        """The least alignment exponent E in fp16-output mode."""
+        if self.fp16_min_exponent is not None:
+            return self.fp16_min_exponent
+        return -19 - self.extra_bits
 
 
 _PRESETS = {
@@ -104,7 +128,14 @@ _PRESETS = {
     "A100": (8, 1), "Ada": (8, 1), "L40S": (8, 1),
     "H100": (16, 2), "H200": (16, 2), "B200": (16, 2),
 }
-MODELS = {name: TensorCoreModel(name, "hardware", n, e)
+# The least alignment exponent with fp16 output, as the MATLAB toolbox
+# sets it (T4's is an assumption: the rule -19 - e of the other presets).
+_FP16_FLOORS = {
+    "V100": -19, "T4": -20,
+    "A100": -20, "Ada": -20, "L40S": -20,
+    "H100": -21, "H200": -21, "B200": -21,
+}
+MODELS = {name: TensorCoreModel(name, "hardware", n, e, _FP16_FLOORS[name])
           for name, (n, e) in _PRESETS.items()}
 MODELS["ideal"] = TensorCoreModel("ideal", "ideal")
 MODELS["exact"] = TensorCoreModel("exact", "exact")
@@ -292,7 +323,7 @@ def _factor_scale(x64):
 
 # ----------------------------------------------------- hardware kernel
 
-def _hw_block(c, a, b, top, extra_bits, out, t, acc):
+def _hw_block(c, a, b, top, extra_bits, out, t, acc, floor=-126):
     """One block FMA of the hardware model.
 
     c: float64 array of shape S holding the accumulator (an fp32 value,
@@ -303,6 +334,8 @@ def _hw_block(c, a, b, top, extra_bits, out, t, acc):
        exponent E = e_a + e_b among the block's nonzero products (0 if
        there is none).
     t, acc: float64 scratch arrays of shape S.
+    floor: the least alignment exponent (E is raised to it when below;
+       the fp16-output floors of the module docstring, or -126).
     Returns acc, holding the block's result (float64, shape S).
 
     Every aligned term is a multiple of 2**(E - 23 - e) below 2**(E + 2),
@@ -312,7 +345,9 @@ def _hw_block(c, a, b, top, extra_bits, out, t, acc):
     # A floor of 2**-126 avoids dividing by 0 when every term is zero and
     # changes nothing else: products are >= 2**-48, a c below 2**-126 is
     # a multiple of 2**-149, and units below 2**-149 cut nothing from it.
-    np.maximum(inv, 2.0 ** -126, out=inv)
+    # With fp16 output the alignment exponent has a higher floor (see
+    # the module docstring); a larger unit only cuts more bits.
+    np.maximum(inv, 2.0 ** max(floor, -126), out=inv)
     # inv = 1 / unit = 1 / 2**(E - 23 - e)
     np.divide(2.0 ** (23 + extra_bits), inv, out=inv)
     np.multiply(c, inv, out=acc)
@@ -358,22 +393,29 @@ def _hw_rows(A64, B64, C64, model, out):
             np.maximum(top, t32, out=top)
         new = _hw_block(d, [A64[:, k, None] for k in ks],
                         [B64[k] for k in ks], top, model.extra_bits, out,
-                        t, other)
+                        t, other, _floor(model, out))
         d, other = new, d
         overflow = _set_aside_overflow(d, overflow, out)
     return _restore_overflow(d, overflow)
 
 
+def _floor(model, out):
+    """The least alignment exponent of a hardware model for output out."""
+    return model.alignment_floor if out == "fp16" else -126
+
+
 def _set_aside_overflow(d, overflow, out):
     """With fp16 output a block can overflow to +-inf.  Later blocks add
-    finite terms, so the result stays that inf: keep it in `overflow`
-    (NaN elsewhere) and give the next block a finite c (0) instead."""
+    finite terms, so the result stays that inf: keep the first one in
+    `overflow` (NaN elsewhere; a later block's overflow, whatever its
+    sign, does not replace it) and give the next block a finite c (0)."""
     if out == "fp32" or np.isfinite(d).all():
         return overflow
     if overflow is None:
         overflow = np.full(d.shape, np.nan)
     inf = np.isinf(d)
-    overflow[inf] = d[inf]
+    first = inf & np.isnan(overflow)
+    overflow[first] = d[first]
     d[inf] = 0
     return overflow
 
@@ -897,7 +939,7 @@ def _block_rows_hardware(a64, b64, c64, model, out):
     for k0 in range(0, a.shape[0], n):
         ks = slice(k0, k0 + n)
         new = _hw_block(d, a[ks], b[ks], scale[ks].max(axis=0),
-                        model.extra_bits, out, t, other)
+                        model.extra_bits, out, t, other, _floor(model, out))
         d, other = new, d
         overflow = _set_aside_overflow(d, overflow, out)
     return _restore_overflow(d, overflow)

@@ -356,3 +356,106 @@ def backprop_widget(X, y, params, step=0):
     slider.observe(lambda change: _redraw(out, draw), names="value")
     _redraw(out, draw)
     return box
+
+
+# --------------------------------------------------------------------------
+# Chapter 06: the fp16 bit explorer
+# --------------------------------------------------------------------------
+def _fp16_value(bits):
+    return float(np.array(bits, np.uint16).view(np.float16))
+
+
+def _fp16_describe(bits):
+    """One line of HTML: the fields of an fp16 bit pattern and its value."""
+    sign, exponent, fraction = bits >> 15, (bits >> 10) & 0x1F, bits & 0x3FF
+    pattern = f"{bits:016b}"
+    text = (f"bits <code>{pattern[0]} {pattern[1:6]} {pattern[6:]}</code> "
+            f"(0x{bits:04X}): sign {sign}, exponent field {exponent}, "
+            f"fraction field {fraction}")
+    if exponent == 31:
+        what = "NaN" if fraction else ("-inf" if sign else "+inf")
+        return f"{text} = <b>{what}</b> (exponent field 31 is reserved)"
+    if exponent == 0:
+        kind = (f"subnormal: (-1)^{sign} &times; 2^-14 &times; "
+                f"{fraction}/1024")
+    else:
+        kind = (f"normal: (-1)^{sign} &times; 2^{exponent - 15} &times; "
+                f"(1 + {fraction}/1024)")
+    value = _fp16_value(bits)
+    step = abs(_fp16_value((bits & 0x7FFF) + 1) - abs(value)) \
+        if (bits & 0x7FFF) < 0x7BFF else float("nan")
+    return (f"{text} = {kind} = <b>{value!r}</b>; the next fp16 number "
+            f"away from zero is {step:.3g} further")
+
+
+def fp16_bit_explorer(bits=0x3C00, neighbours=3):
+    """Toggle the 16 bits of an fp16 number; see its value and neighbours.
+
+    bits: the initial bit pattern (int, default 0x3C00 = 1.0).
+    neighbours: how many fp16 numbers to draw on each side.
+    Returns an ipywidgets.VBox whose children are (toggles, readout, out):
+    an HBox of 16 ToggleButtons (sign, 5 exponent, 10 fraction bits, most
+    significant first), an HTML readout of the fields and the value, and
+    the Output area holding a number line of the value (red) among its
+    fp16 neighbours.  box.current_bits() gives the pattern shown and
+    box.drawn what the last redraw plotted ("value", "neighbours").
+    """
+    colours = ["#f4cccc"] + ["#cfe2f3"] * 5 + ["#d9ead3"] * 10
+    toggles = []
+    for i in range(16):
+        button = widgets.ToggleButton(
+            value=bool((bits >> (15 - i)) & 1),
+            description="1" if (bits >> (15 - i)) & 1 else "0",
+            tooltip=("sign" if i == 0 else "exponent" if i < 6
+                     else "fraction") + f" bit {15 - i}",
+            layout=widgets.Layout(width="34px"),
+        )
+        button.style.button_color = colours[i]
+        toggles.append(button)
+    readout = widgets.HTML()
+    out = widgets.Output()
+    drawn = {}  # what the last redraw plotted: "value", "neighbours"
+
+    def current():
+        return sum(int(t.value) << (15 - i) for i, t in enumerate(toggles))
+
+    def draw():
+        b = current()
+        for t in toggles:
+            t.description = "1" if t.value else "0"
+        readout.value = _fp16_describe(b)
+        fig, ax = plt.subplots(figsize=(7, 1.8))
+        magnitude, sign = b & 0x7FFF, b & 0x8000
+        drawn.clear()
+        if magnitude >= 0x7C00:
+            ax.text(0.5, 0.5, "inf or NaN: not on the number line",
+                    ha="center", va="center", transform=ax.transAxes)
+            ax.set_xticks([])
+        else:
+            lo = max(magnitude - neighbours, 0)
+            hi = min(magnitude + neighbours, 0x7BFF)
+            near = np.array([_fp16_value(sign | m)
+                             for m in range(lo, hi + 1)])
+            ax.plot(near, np.zeros_like(near), "|", color="k", ms=20,
+                    mew=1.5, label="fp16 neighbours")
+            ax.plot([_fp16_value(b)], [0], "o", color="C3", ms=9,
+                    label="this number")
+            drawn.update(value=_fp16_value(b), neighbours=near.tolist())
+            ax.ticklabel_format(axis="x", useOffset=False)
+            ax.legend(loc="upper left", fontsize=8, ncol=2, frameon=False)
+        ax.set_yticks([])
+        ax.set_ylim(-1, 1.5)
+        ax.set_title("where it sits among its fp16 neighbours", fontsize=9)
+        fig.tight_layout()
+        return fig
+
+    for t in toggles:
+        t.observe(lambda change: _redraw(out, draw), names="value")
+    _redraw(out, draw)
+    box = widgets.VBox([widgets.HBox(toggles), readout, out])
+    box.current_bits = current
+    box.drawn = drawn
+    return box
+
+
+__all__ += ["fp16_bit_explorer"]

@@ -112,8 +112,11 @@ def nearest(value, dtype, toward_zero=False):
                               int(np.array(x).view(unsigned)) & 1))
 
 
-def reference_block(a, b, c, extra_bits, out):
-    """The module docstring's description, one block, exact fractions."""
+def reference_block(a, b, c, extra_bits, out, floor=-126):
+    """The module docstring's description, one block, exact fractions.
+
+    floor: the least alignment exponent (the model's fp16-output floor
+    when out is "fp16")."""
     if math.isinf(c):  # an fp16 overflow: later terms are finite
         return c
     exponents = [fp16_exponent(x) + fp16_exponent(y)
@@ -122,7 +125,8 @@ def reference_block(a, b, c, extra_bits, out):
         exponents.append(math.frexp(c)[1] - 1)
     if not exponents:
         return c + 0.0  # a zero result is +0
-    unit = Fraction(2) ** (max(exponents) - 23 - extra_bits)
+    top = max(max(exponents), floor if out == "fp16" else -126)
+    unit = Fraction(2) ** (top - 23 - extra_bits)
 
     def cut(v):  # keep whole multiples of unit, toward zero
         return int(Fraction(v) / unit) * unit
@@ -142,7 +146,8 @@ def reference_matmul(A, B, C, model, out):
             a, b = A[i].astype(float), B[:, j].astype(float)
             d = float(C[i, j])
             for k0 in range(0, len(a), n):
-                d = reference_block(a[k0:k0 + n], b[k0:k0 + n], d, e, out)
+                d = reference_block(a[k0:k0 + n], b[k0:k0 + n], d, e, out,
+                                    model.alignment_floor)
             D[i, j] = d
     return D
 
@@ -659,3 +664,100 @@ def test_find_disagreement_explains_a_real_difference(model):
     assert found.ideal == tc.block_fma(found.a, found.b, found.c,
                                        model="ideal")
     assert model in str(found) and "toward zero" in str(found)
+
+
+# ------------------------------------- fp16 output: the alignment floor
+
+FP16_FLOORS = {"V100": -19, "T4": -20, "A100": -20, "Ada": -20,
+               "L40S": -20, "H100": -21, "H200": -21, "B200": -21}
+
+
+def fp16_bits(*patterns):
+    return np.array(patterns, np.uint16).view(np.float16)
+
+
+def test_fp16_floors_of_the_presets():
+    """Are the fp16-output alignment floors those of the MATLAB toolbox
+    (T4 assumed), and -19 - e for a custom model?"""
+    for name, floor in FP16_FLOORS.items():
+        assert tc.MODELS[name].alignment_floor == floor
+    custom = tc.TensorCoreModel("custom", "hardware", 4, 3)
+    assert custom.alignment_floor == -22
+
+
+def test_issue_example_rounds_to_even_after_the_floor():
+    """V100, fp16 output, c = 0, a = [0x0442], b = [0x0f84]: the product,
+    just above 2**-25, is cut to 2**-25 at the floor, a tie: 0x0000."""
+    a, b = fp16_bits(0x0442), fp16_bits(0x0F84)
+    d = tc.block_fma(a, b, 0.0, model="V100", out="fp16")
+    assert d.dtype == np.float16 and d.view(np.uint16) == 0x0000
+    D = tc.tc_matmul(a[None], b[:, None], model="V100", out="fp16")
+    assert D.view(np.uint16)[0, 0] == 0x0000
+    # Without the floor (fp32 output, the same product) bits are kept.
+    assert tc.block_fma(a, b, 0.0, model="V100") > 2.0 ** -25
+
+
+def _no_floor(model):
+    spec = tc.MODELS[model]
+    return tc.TensorCoreModel(model + " without floor", "hardware",
+                              spec.block_size, spec.extra_bits, -126)
+
+
+def _floor_inputs(model, blocks):
+    """a, b (2 * n,) or (n,) float16: a midpoint of the fp16 subnormals
+    plus a tiny product 2**(F - 24 - e), one unit below the floor's.
+
+    One block: 2**-25 (half of 2**-24) + tiny.  Two blocks: block 1
+    gives c = 2**-23, block 2 adds 2**-25 + tiny: 2.5 * 2**-24 + tiny.
+    With the floor the tiny product is cut: a tie, rounded to even
+    (0x0000, then 0x0002); without it the sum rounds up (0x0001, 0x0003).
+    """
+    spec = tc.MODELS[model]
+    n, F, e = spec.block_size, spec.alignment_floor, spec.extra_bits
+    a = np.zeros(blocks * n, np.float16)
+    b = np.zeros(blocks * n, np.float16)
+    k = (blocks - 1) * n
+    if blocks == 2:
+        a[0], b[0] = 2.0 ** -12, 2.0 ** -11           # 2**-23
+    a[k], b[k] = 2.0 ** -12, 2.0 ** -13               # 2**-25
+    a[k + 1], b[k + 1] = 2.0 ** -24, 2.0 ** (F - e)   # 2**(F - 24 - e)
+    assert float(a[k + 1]) * float(b[k + 1]) == 2.0 ** (F - 24 - e)
+    return a, b
+
+
+@pytest.mark.parametrize("blocks", [1, 2])
+@pytest.mark.parametrize("model", list(FP16_FLOORS))
+def test_fp16_floor_cuts_tiny_terms(model, blocks):
+    """In one block and across two chained blocks of tiny terms, does
+    every preset cut at the floor with fp16 output (the toolbox's
+    answer), where an unfloored model would round the other way, both
+    as the plain-Python model does?"""
+    a, b = _floor_inputs(model, blocks)
+    floored, free = (0x0000, 0x0001) if blocks == 1 else (0x0002, 0x0003)
+    d = tc.block_fma(a, b, 0.0, model=model, out="fp16")
+    assert d.view(np.uint16) == floored
+    D = tc.tc_matmul(a[None], b[:, None], model=model, out="fp16")
+    assert D.view(np.uint16)[0, 0] == floored
+    d = tc.block_fma(a, b, 0.0, model=_no_floor(model), out="fp16")
+    assert d.view(np.uint16) == free
+    C = np.zeros((1, 1), np.float16)
+    for spec, bits in ((tc.MODELS[model], floored),
+                       (_no_floor(model), free)):
+        expected = reference_matmul(a[None], b[:, None], C, spec, "fp16")
+        assert expected.view(np.uint16)[0, 0] == bits
+    # fp32 output has no such floor (it never binds for fp16 inputs).
+    assert_same_bits(tc.block_fma(a[None], b[None], 0.0, model=model),
+                     tc.block_fma(a[None], b[None], 0.0,
+                                  model=_no_floor(model)))
+
+
+def test_first_fp16_overflow_is_kept():
+    """+inf from block 1, then -inf from block 2: is it still +inf (an
+    overflowed result stays the inf it became)?"""
+    a = [256, 0, 0, 0, -256, 0, 0, 0]
+    b = [256, 0, 0, 0, 256, 0, 0, 0]
+    assert tc.block_fma(a, b, 0.0, model="V100", out="fp16") == np.inf
+    D = tc.tc_matmul([a], np.array([b]).T, model="V100", out="fp16")
+    assert D[0, 0] == np.inf
+    assert tc.block_fma([-256, 0, 0, 0, 256, 0, 0, 0], b, 0.0,
+                        model="V100", out="fp16") == -np.inf

@@ -1,0 +1,668 @@
+"""Does the chapter 06 autograder separate right answers from wrong ones?
+
+As for chapter 01 (tests/test_ch01_grading.py): one nbgrader process per
+core, each in a temporary copy of the course, grades a batch of students:
+the blank release (0 on every graded cell), the solution (full marks), a
+student answering every exercise correctly in another style (full marks),
+and students whose answers carry plausible mistakes, one in every exercise
+(the k-th wrong version of each).  Every exercise's expected score is
+pinned, so a mistake must cost exactly that exercise's points and no
+other's.  The V100 exercise is graded against the real hardware outputs
+that ship in the assignment folder, so this also checks that they reach
+the grading kernel.
+"""
+import csv
+import fcntl
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from nbgrader_course import ROOT, failure_messages, fill, grade, make_course
+from nbgrader_course import solution_sources, submit
+
+ASSIGNMENT = "06_tensor_cores"
+NOTEBOOK = f"{ASSIGNMENT}.ipynb"
+NB_NAME = ASSIGNMENT
+
+# Exercise (its solution cell's grade id) -> graded cells and points.
+EXERCISES = {
+    "fp16_fields": {"test_fp16_fields": 2, "test_fp16_from_fields": 2},
+    "relative_error": {"test_relative_error": 2},
+    "fma_4x4x4": {"test_fma_4x4x4_values": 2, "test_fma_4x4x4_order": 2},
+    "tiled_matmul": {"test_tiled_matmul_values": 2,
+                     "test_tiled_matmul_padding": 2,
+                     "test_tiled_matmul_chain": 2},
+    "v100_block_fma": {"test_v100_block_fma_hardware": 3,
+                       "test_v100_block_fma_cases": 2},
+    "mystery_gpu": {"test_mystery_block_size": 1,
+                    "test_mystery_extra_bits": 1},
+    "update_loss_scale": {"test_loss_scale_overflow": 1,
+                          "test_loss_scale_growth": 2},
+}
+TOTAL = sum(sum(cells.values()) for cells in EXERCISES.values())
+
+_V100_START = '''
+def v100_block_fma(a, b, c):
+    a = np.asarray(a, dtype=np.float16).astype(np.float64)
+    b = np.asarray(b, dtype=np.float16).astype(np.float64)
+    c = float(np.float32(c))
+
+    def exponent(x):
+        return max(math.frexp(x)[1] - 1, -14)
+'''
+_TILED_START = '''
+def tiled_matmul(A, B, C=None, fma=fma_4x4x4):
+    A = np.asarray(A, dtype=np.float16)
+    B = np.asarray(B, dtype=np.float16)
+    M, K = A.shape
+    N = B.shape[1]
+    Mp, Kp, Np = (-(-n // 4) * 4 for n in (M, K, N))
+    A_pad = np.zeros((Mp, Kp), np.float16)
+    A_pad[:M, :K] = A
+    B_pad = np.zeros((Kp, Np), np.float16)
+    B_pad[:K, :N] = B
+    D = np.zeros((Mp, Np), np.float32)
+    if C is not None:
+        D[:M, :N] = C
+'''
+
+# Plausible wrong answers: (what, solution cell source, expected score).
+WRONG = {
+    "fp16_fields": [
+        ("exponent bias off by one (14), by arithmetic", '''
+def fp16_fields(x):
+    x = float(np.float16(x))
+    sign = 1 if math.copysign(1.0, x) < 0 else 0
+    x = abs(x)
+    if x == 0:
+        return sign, 0, 0
+    if math.isinf(x):
+        return sign, 31, 0
+    m, e = math.frexp(x)
+    m, e = 2 * m, e - 1
+    if e < -14:
+        return sign, 0, int(x / 2.0 ** -24)
+    return sign, e + 14, int((m - 1) * 1024)
+
+
+def fp16_from_fields(sign, exponent, fraction):
+    if exponent == 0:
+        value = 2.0 ** -13 * fraction / 1024
+    else:
+        value = 2.0 ** (exponent - 14) * (1 + fraction / 1024)
+    return -value if sign else value
+''', 0),
+        ("subnormals given the implicit leading 1", '''
+def fp16_fields(x):
+    bits = int(np.array(x, dtype=np.float16).view(np.uint16))
+    return bits >> 15, (bits >> 10) & 0x1F, bits & 0x3FF
+
+
+def fp16_from_fields(sign, exponent, fraction):
+    value = 2.0 ** (exponent - 15) * (1 + fraction / 1024)
+    return -value if sign else value
+''', 2),
+        ("exponent field not masked (keeps the sign bit)", '''
+def fp16_fields(x):
+    bits = int(np.array(x, dtype=np.float16).view(np.uint16))
+    return bits >> 15, bits >> 10, bits & 0x3FF
+
+
+def fp16_from_fields(sign, exponent, fraction):
+    if exponent == 0:
+        value = 2.0 ** -14 * (fraction / 1024)
+    else:
+        value = 2.0 ** (exponent - 15) * (1 + fraction / 1024)
+    return -value if sign else value
+''', 2),
+        ("subnormal exponent -15 instead of -14", '''
+def fp16_fields(x):
+    bits = int(np.array(x, dtype=np.float16).view(np.uint16))
+    return bits >> 15, (bits >> 10) & 0x1F, bits & 0x3FF
+
+
+def fp16_from_fields(sign, exponent, fraction):
+    if exponent == 0:
+        value = 2.0 ** -15 * (fraction / 1024)
+    else:
+        value = 2.0 ** (exponent - 15) * (1 + fraction / 1024)
+    return -value if sign else value
+''', 2),
+    ],
+    "relative_error": [
+        ("divides by ||D|| instead of ||D_exact||", '''
+def relative_error(D, D_exact):
+    D = np.asarray(D, dtype=np.float64)
+    D_exact = np.asarray(D_exact, dtype=np.float64)
+    return float(np.linalg.norm(D - D_exact) / np.linalg.norm(D))
+''', 0),
+        ("computed in float32", '''
+def relative_error(D, D_exact):
+    D = np.asarray(D, dtype=np.float32)
+    D_exact = np.asarray(D_exact, dtype=np.float32)
+    return float(np.linalg.norm(D - D_exact) / np.linalg.norm(D_exact))
+''', 0),
+        ("largest entry instead of the Frobenius norm", '''
+def relative_error(D, D_exact):
+    D = np.asarray(D, dtype=np.float64)
+    D_exact = np.asarray(D_exact, dtype=np.float64)
+    return float(np.abs(D - D_exact).max() / np.abs(D_exact).max())
+''', 0),
+        ("squared norms (no square root)", '''
+def relative_error(D, D_exact):
+    D = np.asarray(D, dtype=np.float64)
+    D_exact = np.asarray(D_exact, dtype=np.float64)
+    return float(np.sum((D - D_exact) ** 2) / np.sum(D_exact ** 2))
+''', 0),
+    ],
+    "fma_4x4x4": [
+        ("products rounded to fp16", '''
+def fma_4x4x4(A, B, C):
+    A16 = np.asarray(A, dtype=np.float16)
+    B16 = np.asarray(B, dtype=np.float16)
+    D = np.array(C, dtype=np.float32)
+    for k in range(4):
+        D += (A16[:, k, None] * B16[None, k, :]).astype(np.float32)
+    return D
+''', 0),
+        ("accumulation in float64", '''
+def fma_4x4x4(A, B, C):
+    A64 = np.asarray(A, dtype=np.float16).astype(np.float64)
+    B64 = np.asarray(B, dtype=np.float16).astype(np.float64)
+    D = np.array(C, dtype=np.float64)
+    for k in range(4):
+        D += A64[:, k, None] * B64[None, k, :]
+    return D.astype(np.float32)
+''', 0),
+        ("C added after the products", '''
+def fma_4x4x4(A, B, C):
+    A32 = np.asarray(A, dtype=np.float16).astype(np.float32)
+    B32 = np.asarray(B, dtype=np.float16).astype(np.float32)
+    return A32 @ B32 + np.asarray(C, dtype=np.float32)
+''', 0),
+        ("delegates to the reference tile", '''
+def fma_4x4x4(A, B, C):
+    return tc.fma_4x4x4(A, B, C, model="ideal")
+''', 0),
+        ("sums the products in reverse order", '''
+def fma_4x4x4(A, B, C):
+    A32 = np.asarray(A, dtype=np.float16).astype(np.float32)
+    B32 = np.asarray(B, dtype=np.float16).astype(np.float32)
+    D = np.array(C, dtype=np.float32)
+    for k in (3, 2, 1, 0):
+        D += A32[:, k, None] * B32[None, k, :]
+    return D
+''', 0),
+    ],
+    "tiled_matmul": [
+        ("no padding (edge tiles too small)", '''
+def tiled_matmul(A, B, C=None, fma=fma_4x4x4):
+    A = np.asarray(A, dtype=np.float16)
+    B = np.asarray(B, dtype=np.float16)
+    M, K = A.shape
+    N = B.shape[1]
+    D = np.zeros((M, N), np.float32)
+    if C is not None:
+        D[:] = C
+    for i in range(0, M, 4):
+        for j in range(0, N, 4):
+            tile = D[i:i + 4, j:j + 4].copy()
+            for k in range(0, K, 4):
+                tile = fma(A[i:i + 4, k:k + 4], B[k:k + 4, j:j + 4], tile)
+            D[i:i + 4, j:j + 4] = tile
+    return D
+''', 4),
+        ("tiles chained in the wrong order", _TILED_START + '''
+    for i in range(0, Mp, 4):
+        for j in range(0, Np, 4):
+            tile = D[i:i + 4, j:j + 4].copy()
+            for k in reversed(range(0, Kp, 4)):
+                tile = fma(A_pad[i:i + 4, k:k + 4],
+                           B_pad[k:k + 4, j:j + 4], tile)
+            D[i:i + 4, j:j + 4] = tile
+    return D[:M, :N]
+''', 0),
+        ("tile results summed separately instead of chained",
+         _TILED_START + '''
+    for i in range(0, Mp, 4):
+        for j in range(0, Np, 4):
+            total = D[i:i + 4, j:j + 4].copy()
+            for k in range(0, Kp, 4):
+                total += fma(A_pad[i:i + 4, k:k + 4],
+                             B_pad[k:k + 4, j:j + 4],
+                             np.zeros((4, 4), np.float32))
+            D[i:i + 4, j:j + 4] = total
+    return D[:M, :N]
+''', 0),
+        ("ignores the fma argument (its own tile arithmetic)",
+         _TILED_START + '''
+    A32, B32 = A_pad.astype(np.float32), B_pad.astype(np.float32)
+    for i in range(0, Mp, 4):
+        for j in range(0, Np, 4):
+            tile = D[i:i + 4, j:j + 4].copy()
+            for k in range(Kp):
+                tile += A32[i:i + 4, k, None] * B32[None, k, j:j + 4]
+            D[i:i + 4, j:j + 4] = tile
+    return D[:M, :N]
+''', 2),
+        ("returns the padded result", _TILED_START + '''
+    for i in range(0, Mp, 4):
+        for j in range(0, Np, 4):
+            tile = D[i:i + 4, j:j + 4].copy()
+            for k in range(0, Kp, 4):
+                tile = fma(A_pad[i:i + 4, k:k + 4],
+                           B_pad[k:k + 4, j:j + 4], tile)
+            D[i:i + 4, j:j + 4] = tile
+    return D
+''', 4),
+    ],
+    "v100_block_fma": [
+        ("round to nearest where toward zero is asked", _V100_START + '''
+    exps = [exponent(x) + exponent(y) for x, y in zip(a, b) if x * y != 0]
+    if c != 0:
+        exps.append(math.frexp(c)[1] - 1)
+    if not exps:
+        return np.float32(0.0)
+    unit = 2.0 ** (max(exps) - 23)
+    total = math.trunc(c / unit)
+    for x, y in zip(a, b):
+        total += math.trunc(x * y / unit)
+    return np.float32(total * unit)
+''', 0),
+        ("no truncation at the alignment (exact sum)", _V100_START + '''
+    exact = math.fsum([c] + [x * y for x, y in zip(a, b)])
+    d = np.float32(exact)
+    if abs(float(d)) > abs(exact):
+        d = np.nextafter(d, np.float32(0))
+    return d
+''', 0),
+        ("products aligned by their normalised exponent", _V100_START + '''
+    exps = [math.frexp(x * y)[1] - 1 for x, y in zip(a, b) if x * y != 0]
+    if c != 0:
+        exps.append(math.frexp(c)[1] - 1)
+    if not exps:
+        return np.float32(0.0)
+    unit = 2.0 ** (max(exps) - 23)
+    total = math.trunc(c / unit)
+    for x, y in zip(a, b):
+        total += math.trunc(x * y / unit)
+    exact = total * unit
+    d = np.float32(exact)
+    if abs(float(d)) > abs(exact):
+        d = np.nextafter(d, np.float32(0))
+    return d
+''', 0),
+        ("c left out of the alignment", _V100_START + '''
+    exps = [exponent(x) + exponent(y) for x, y in zip(a, b) if x * y != 0]
+    if not exps:
+        return np.float32(c)
+    unit = 2.0 ** (max(exps) - 23)
+    total = math.trunc(c / unit)
+    for x, y in zip(a, b):
+        total += math.trunc(x * y / unit)
+    exact = total * unit
+    d = np.float32(exact)
+    if abs(float(d)) > abs(exact):
+        d = np.nextafter(d, np.float32(0))
+    return d
+''', 0),
+        ("delegates to the reference model", '''
+def v100_block_fma(a, b, c):
+    return tc.block_fma(a, b, c, model="V100")
+''', 0),
+    ],
+    "mystery_gpu": [
+        ("H100's numbers (16, 2)", '''
+mystery_block_size = 16
+mystery_extra_bits = 2
+''', 1),
+        ("A100's numbers (8, 1)", '''
+mystery_block_size = 8
+mystery_extra_bits = 1
+''', 1),
+        ("V100's numbers (4, 0)", '''
+mystery_block_size = 4
+mystery_extra_bits = 0
+''', 0),
+        ("the two swapped", '''
+mystery_block_size = 2
+mystery_extra_bits = 8
+''', 0),
+    ],
+    "update_loss_scale": [
+        ("scale grown on an overflow step", '''
+def update_loss_scale(scale, grads_finite, good_steps, growth_interval=2000,
+                      growth_factor=2.0, backoff_factor=0.5):
+    good_steps += 1
+    if good_steps >= growth_interval:
+        scale, good_steps = scale * growth_factor, 0
+    if not grads_finite:
+        return scale * backoff_factor, 0, False
+    return scale, good_steps, True
+''', 0),
+        ("count not restarted after growing", '''
+def update_loss_scale(scale, grads_finite, good_steps, growth_interval=2000,
+                      growth_factor=2.0, backoff_factor=0.5):
+    if not grads_finite:
+        return scale * backoff_factor, 0, False
+    good_steps += 1
+    if good_steps % growth_interval == 0:
+        scale = scale * growth_factor
+    return scale, good_steps, True
+''', 1),
+        ("grows one step late", '''
+def update_loss_scale(scale, grads_finite, good_steps, growth_interval=2000,
+                      growth_factor=2.0, backoff_factor=0.5):
+    if not grads_finite:
+        return scale * backoff_factor, 0, False
+    if good_steps >= growth_interval:
+        return scale * growth_factor, 0, True
+    return scale, good_steps + 1, True
+''', 1),
+        ("applies the step even on overflow", '''
+def update_loss_scale(scale, grads_finite, good_steps, growth_interval=2000,
+                      growth_factor=2.0, backoff_factor=0.5):
+    if not grads_finite:
+        return scale * backoff_factor, 0, True
+    good_steps += 1
+    if good_steps >= growth_interval:
+        return scale * growth_factor, 0, True
+    return scale, good_steps, True
+''', 0),
+        ("count kept on overflow", '''
+def update_loss_scale(scale, grads_finite, good_steps, growth_interval=2000,
+                      growth_factor=2.0, backoff_factor=0.5):
+    if not grads_finite:
+        return scale * backoff_factor, good_steps, False
+    good_steps += 1
+    if good_steps >= growth_interval:
+        return scale * growth_factor, 0, True
+    return scale, good_steps, True
+''', 0),
+    ],
+}
+
+# Correct answers in another style: each must keep full marks.
+ALT = {
+    "fp16_fields": '''
+def fp16_fields(x):
+    x = float(np.float16(x))
+    sign = int(math.copysign(1.0, x) < 0)
+    x = abs(x)
+    if math.isinf(x):
+        return sign, 31, 0
+    if x < 2.0 ** -14:  # zero and subnormals
+        return sign, 0, round(x * 2 ** 24)
+    m, e = math.frexp(x)  # x = m * 2**e, 0.5 <= m < 1
+    return sign, e - 1 + 15, round((2 * m - 1) * 1024)
+
+
+def fp16_from_fields(sign, exponent, fraction):
+    if exponent == 0:
+        value = math.ldexp(fraction, -24)
+    else:
+        value = math.ldexp(1024 + fraction, exponent - 25)
+    return math.copysign(value, -1.0 if sign else 1.0)
+''',
+    "relative_error": '''
+def relative_error(D, D_exact):
+    diff = np.array(D, dtype=float) - np.array(D_exact, dtype=float)
+    return math.sqrt((diff ** 2).sum()) / math.sqrt(
+        (np.array(D_exact, dtype=float) ** 2).sum())
+''',
+    "fma_4x4x4": '''
+def fma_4x4x4(A, B, C):
+    D = np.empty((4, 4), np.float32)
+    for i in range(4):
+        for j in range(4):
+            d = np.float32(C[i][j])
+            for k in range(4):
+                d = np.float32(d + np.float32(A[i][k]) * np.float32(B[k][j]))
+            D[i, j] = d
+    return D
+''',
+    "tiled_matmul": '''
+def tiled_matmul(A, B, C=None, fma=fma_4x4x4):
+    A, B = np.asarray(A, np.float16), np.asarray(B, np.float16)
+    M, N = A.shape[0], B.shape[1]
+    pad = lambda n: (4 - n % 4) % 4
+    A = np.pad(A, ((0, pad(M)), (0, pad(A.shape[1]))))
+    B = np.pad(B, ((0, pad(B.shape[0])), (0, pad(N))))
+    C = np.zeros((M, N), np.float32) if C is None else np.asarray(C)
+    C = np.pad(C.astype(np.float32), ((0, pad(M)), (0, pad(N))))
+    rows = []
+    for I in range(A.shape[0] // 4):
+        row = []
+        for J in range(B.shape[1] // 4):
+            acc = C[4 * I:4 * I + 4, 4 * J:4 * J + 4]
+            for k in range(A.shape[1] // 4):
+                acc = fma(A[4 * I:4 * I + 4, 4 * k:4 * k + 4],
+                          B[4 * k:4 * k + 4, 4 * J:4 * J + 4], acc)
+            row.append(acc)
+        rows.append(row)
+    return np.block(rows).astype(np.float32)[:M, :N]
+''',
+    "v100_block_fma": '''
+from fractions import Fraction
+
+
+def v100_block_fma(a, b, c):
+    def exponent(x):
+        return max(math.floor(math.log2(abs(x))), -14)
+    terms = [Fraction(float(x)) * Fraction(float(y))
+             for x, y in zip(np.float16(a), np.float16(b))]
+    exps = [exponent(float(x)) + exponent(float(y))
+            for x, y in zip(np.float16(a), np.float16(b)) if x * y != 0]
+    c = Fraction(float(np.float32(c)))
+    if c != 0:
+        exps.append(math.frexp(float(c))[1] - 1)
+    if not exps:
+        return np.float32(0)
+    unit = Fraction(2) ** (max(exps) - 23)
+    s = sum(int(t / unit) * unit for t in terms + [c])
+    d = np.float32(float(s))
+    if abs(Fraction(float(d))) > abs(s):
+        d = np.nextafter(d, np.float32(0))
+    return d
+''',
+    "mystery_gpu": '''
+mystery_block_size = np.int64(8)
+mystery_extra_bits = 2.0
+''',
+    "update_loss_scale": '''
+def update_loss_scale(scale, grads_finite, good_steps, growth_interval=2000,
+                      growth_factor=2.0, backoff_factor=0.5):
+    apply_step = bool(grads_finite)
+    if apply_step:
+        good_steps = good_steps + 1
+        if good_steps == growth_interval:
+            scale, good_steps = scale * growth_factor, 0
+    else:
+        scale, good_steps = scale * backoff_factor, 0
+    return (scale, good_steps, apply_step)
+''',
+}
+N_WRONG = max(len(v) for v in WRONG.values())
+STUDENTS = ["stub", "solution", "alt"] + [f"wrong{k}" for k in range(N_WRONG)]
+
+
+def _expected(student):
+    """{exercise: expected score} for a student of the batch."""
+    full = {ex: sum(cells.values()) for ex, cells in EXERCISES.items()}
+    if student == "stub":
+        return dict.fromkeys(EXERCISES, 0)
+    if student in ("solution", "alt"):
+        return full
+    k = int(student.removeprefix("wrong"))
+    return {
+        ex: WRONG[ex][k][2] if k < len(WRONG[ex]) else full[ex]
+        for ex in EXERCISES
+    }
+
+
+def _build_and_grade(folder):
+    """Two course copies (one per core), half of the students in each."""
+    courses = [make_course(Path(folder) / f"course{i}", ASSIGNMENT)
+               for i in range(2)]
+    release = nbformat.read(ROOT / "notebooks" / ASSIGNMENT / NOTEBOOK, 4)
+    source = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, 4)
+    right = solution_sources(source)
+    # The full notebooks (plots, training) are the slow ones: one each.
+    submit(courses[0], ASSIGNMENT, "stub", {NOTEBOOK: release})
+    submit(courses[1], ASSIGNMENT, "solution",
+           {NOTEBOOK: fill(release, right)})
+    alt = dict(right, **{ex: src.strip() + "\n" for ex, src in ALT.items()})
+    submit(courses[0], ASSIGNMENT, "alt",
+           {NOTEBOOK: fill(release, alt, drop_ungraded_code=True)})
+    for k in range(N_WRONG):
+        sources = dict(right)
+        for ex, variants in WRONG.items():
+            if k < len(variants):
+                sources[ex] = variants[k][1].strip() + "\n"
+        nb = fill(release, sources, drop_ungraded_code=True)
+        submit(courses[(k + 1) % 2], ASSIGNMENT, f"wrong{k}", {NOTEBOOK: nb})
+    return grade(courses, ASSIGNMENT)
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory, request):
+    """Grade the batch once, even when several xdist workers ask for it."""
+    if not hasattr(request.config, "workerinput"):  # not under xdist
+        return _build_and_grade(tmp_path_factory.mktemp("ch06_grading"))
+    shared = tmp_path_factory.getbasetemp().parent
+    cache = shared / "ch06_grading.json"
+    with open(shared / "ch06_grading.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not cache.exists():
+            try:
+                result = _build_and_grade(shared / "ch06_grading")
+            except Exception as err:  # other workers fail fast, not retry
+                cache.write_text(json.dumps({"failed": repr(err)}))
+                raise
+            cache.write_text(json.dumps(result))
+        result = json.loads(cache.read_text())
+    if "failed" in result:
+        pytest.fail(f"grading failed in another worker: {result['failed']}")
+    return result
+
+
+def _by_exercise(result, student):
+    cells = result["scores"][student][NB_NAME]
+    return {
+        ex: sum(cells[name][0] for name in names)
+        for ex, names in EXERCISES.items()
+    }
+
+
+def _messages(result, student):
+    """{grade id: the message line a student reads} (after the error's
+    name, so the code shown in the traceback does not count)."""
+    path = next(p for p in result["autograded"]
+                if Path(p).parts[-3] == student)
+    return {gid: text.strip().splitlines()[-1]
+            for gid, text in failure_messages(path).items()}
+
+
+def test_every_student_was_graded(graded):
+    """Did autograde run for every student without errors?"""
+    assert graded["errors"] == {}
+    assert set(graded["scores"]) == set(STUDENTS)
+
+
+def test_points_and_cells(graded):
+    """Are the graded cells and their points the ones the tests expect?"""
+    cells = graded["scores"]["solution"][NB_NAME]
+    expected = {
+        name: pts for names in EXERCISES.values()
+        for name, pts in names.items()
+    }
+    assert {name: mx for name, (_, mx) in cells.items()} == expected
+    assert TOTAL == 26 and len(EXERCISES) == 7
+
+
+def test_blank_release_scores_zero_everywhere(graded):
+    """Does the unmodified release score 0 on every autograded cell?"""
+    cells = graded["scores"]["stub"][NB_NAME]
+    assert {name: s for name, (s, _) in cells.items()} == dict.fromkeys(
+        cells, 0.0)
+
+
+@pytest.mark.parametrize("student", ["solution", "alt"])
+def test_right_answers_score_full_marks(graded, student):
+    """Do the solution, and right answers in another style, score full?"""
+    cells = graded["scores"][student][NB_NAME]
+    assert all(score == mx for score, mx in cells.values()), cells
+
+
+@pytest.mark.parametrize("k", range(N_WRONG))
+def test_wrong_answers_lose_their_exercise_points(graded, k):
+    """Does each plausible mistake cost its own exercise's points, only?"""
+    got = _by_exercise(graded, f"wrong{k}")
+    assert got == _expected(f"wrong{k}"), {
+        ex: WRONG[ex][k][0] for ex in WRONG if k < len(WRONG[ex])
+    }
+
+
+def test_every_mistake_loses_points():
+    """Is every listed mistake expected to lose at least one point, and
+    does every exercise have at least three of them?"""
+    for ex, variants in WRONG.items():
+        full = sum(EXERCISES[ex].values())
+        for what, _, score in variants:
+            assert score < full, (ex, what)
+        assert len(variants) >= 3, ex
+
+
+def test_messages_name_the_mistake(graded):
+    """Do the students with mistakes read what is wrong, not a traceback
+    from inside course_utils?"""
+    wrong0, wrong1 = _messages(graded, "wrong0"), _messages(graded, "wrong1")
+    wrong2, wrong3 = _messages(graded, "wrong2"), _messages(graded, "wrong3")
+    # round to nearest where toward zero is asked
+    assert "rounded toward zero" in wrong0["test_v100_block_fma_cases"]
+    # no padding: the tile recorder names the fix
+    assert "pad A, B and C with zeros" in wrong0["test_tiled_matmul_padding"]
+    # tiles chained in the wrong order
+    assert "wrong order" in wrong1["test_tiled_matmul_chain"]
+    # float32 relative error
+    assert "compute in float64" in wrong1["test_relative_error"]
+    # accumulation in float64 (the order case)
+    assert "round to float32 after every" in wrong1["test_fma_4x4x4_order"]
+    # products rounded to fp16
+    assert "Products are exact in float32" in \
+        wrong0["test_fma_4x4x4_values"]
+    # scale grown on an overflow step
+    assert "backoff_factor" in wrong0["test_loss_scale_overflow"]
+    # delegation refused, in words
+    assert "The point of this exercise" in wrong3["test_fma_4x4x4_values"]
+    assert "The point of this exercise" in \
+        _messages(graded, "wrong4")["test_v100_block_fma_hardware"]
+    # subnormals with an implicit 1
+    assert "Subnormal numbers" in wrong1["test_fp16_from_fields"]
+    assert "fp16_fields" in wrong2["test_fp16_fields"]
+    for messages in (wrong0, wrong1, wrong2, wrong3):
+        for text in messages.values():
+            assert text.startswith("AssertionError: "), text
+
+
+def test_feedback_html_is_produced(graded):
+    """Is an HTML feedback page generated for every student?"""
+    pages = [Path(p) for p in graded["feedback"]]
+    assert {p.parts[-3] for p in pages} == set(graded["scores"])
+    text = next(p for p in pages if p.parts[-3] == "wrong0").read_text()
+    assert "v100_block_fma" in text and "AssertionError" in text
+
+
+def test_csv_export(graded):
+    """Does the CSV export list every student with the right total?"""
+    rows = {}
+    for path in graded["csv"]:
+        with open(path, newline="") as fh:
+            rows.update({row["student_id"]: row for row in csv.DictReader(fh)})
+    assert set(rows) == set(graded["scores"])
+    for student in STUDENTS:
+        assert float(rows[student]["score"]) == sum(
+            _expected(student).values()), student
+    assert float(rows["solution"]["max_score"]) == TOTAL
