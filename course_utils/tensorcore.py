@@ -712,14 +712,40 @@ def ideal_backend():
     use) checks that this BLAS does so; "blas-spread": GEMMs with a zero
     after every k entry, for BLAS kernels that keep two partial sums
     (twice the work); "portable": a loop over k with float32 additions
-    (slower, always exact).  Products under about 2 million multiply-adds,
+    (slower, always exact), and the only path for BLAS kernels other
+    than OpenBLAS's Haswell/Zen sgemm, whose layout the other two assume.  Products under about 2 million multiply-adds,
     or with fewer than 16 rows or columns, always take the portable path.
     """
     global _backend
     if _backend is None:
-        _backend = next((name for name in _BLAS_PATHS if _probe_blas(name)),
-                        "portable")
+        if _blas_kernel() not in _BLAS_LAYOUT_KERNELS:
+            _backend = "portable"
+        else:
+            _backend = next(
+                (name for name in _BLAS_PATHS if _probe_blas(name)),
+                "portable")
     return _backend
+
+
+# The BLAS layouts were derived from OpenBLAS's Haswell sgemm kernel (Zen
+# uses the same one).  Other kernels (SkylakeX's AVX-512 one, say) sum in
+# other orders that a probe on a few shapes can miss, so they are not
+# trusted: the portable path is always exact.
+_BLAS_LAYOUT_KERNELS = ("haswell", "zen")
+
+
+def _blas_kernel():
+    """numpy's OpenBLAS core type in lower case ("haswell"), or ""."""
+    try:
+        from threadpoolctl import threadpool_info
+        info = [d for d in threadpool_info()
+                if d.get("user_api") == "blas"
+                and "numpy" in str(d.get("filepath", ""))]
+    except Exception:  # threadpoolctl missing or unable to inspect
+        return ""
+    if len(info) != 1 or info[0].get("internal_api") != "openblas":
+        return ""
+    return str(info[0].get("architecture") or "").lower()
 
 
 def _matmul_ideal(A16, B16, C32, backend=None):

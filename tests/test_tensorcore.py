@@ -263,17 +263,27 @@ def test_probed_blas_path_on_awkward_shapes(shape):
     probe's (odd widths, few rows, short K)?"""
     backend = tc.ideal_backend()
     if backend == "portable":
-        pytest.skip("this BLAS failed the probe: only the portable path")
+        pytest.skip("this BLAS kernel has no known exact layout, or failed "
+                    "the probe: only the portable path")
     A16, B16, C = large_ideal_case(seed=3, shape=shape)
     portable = tc._matmul_ideal(A16, B16, C, backend="portable")
     assert_same_bits(tc._matmul_ideal(A16, B16, C, backend=backend),
                      portable)
 
 
+def test_unknown_blas_kernels_take_the_portable_path(monkeypatch):
+    """Is a BLAS kernel whose summation order was never worked out (the
+    AVX-512 SkylakeX sgemm, say) kept off the BLAS layouts?"""
+    monkeypatch.setattr(tc, "_backend", None)
+    monkeypatch.setattr(tc, "_blas_kernel", lambda: "skylakex")
+    assert tc.ideal_backend() == "portable"
+
+
 def blas_path_or_skip():
     backend = tc.ideal_backend()
     if backend == "portable":
-        pytest.skip("this BLAS failed the probe: only the portable path")
+        pytest.skip("this BLAS kernel has no known exact layout, or failed "
+                    "the probe: only the portable path")
     return backend
 
 
