@@ -58,3 +58,15 @@ c.ClearSolutions.code_stub = {
 c.Sandbox.cell_timeout = 60
 c.Sandbox.notebook_timeout = 600
 c.Sandbox.memory_mb = 2048
+
+# Releases store the notebook metadata JupyterLab writes when a notebook
+# opens (kernelspec and the kernel's full language_info), so a fresh
+# release is not marked unsaved before the student types (autograder/lab.py).
+from nbgrader.converters import GenerateAssignment  # noqa: E402
+
+from autograder.lab import LabMetadata  # noqa: E402
+
+c.GenerateAssignment.preprocessors = [
+    *GenerateAssignment.class_traits()["preprocessors"].default(),
+    LabMetadata,
+]
