@@ -147,7 +147,14 @@ def _diagnose_type(actual, name):
     return arr
 
 
-def _with_hint(text, hint):
+def _with_hint(text, hint, kind):
+    """text and the check's hint for this kind of failure, if any.
+
+    hint: a sentence for every wrong shape, sign, factor or value, or a
+    dict {"shape": ..., "values": ...} naming the kinds it applies to.
+    """
+    if isinstance(hint, dict):
+        hint = hint.get(kind)
     return f"{text} {hint}" if hint else text
 
 
@@ -155,10 +162,12 @@ def _diagnose_shape(arr, exp, name, rtol, atol, hint):
     got, want = arr.shape, exp.shape
     head = f"{name} has {_shape_text(got)} but should have {_shape_text(want)}"
     if want == ():
-        _fail(_with_hint(f"{head}: return one number, not an array.", hint))
+        _fail(_with_hint(f"{head}: return one number, not an array.", hint,
+                         "shape"))
     if got == ():
         _fail(_with_hint(
-            f"{head}: return an array with one entry per input entry.", hint))
+            f"{head}: return an array with one entry per input entry.", hint,
+            "shape"))
     if arr.size == exp.size:
         values = arr.astype(np.complex128 if arr.dtype.kind == "c" else float)
         if (
@@ -195,7 +204,7 @@ def _diagnose_shape(arr, exp, name, rtol, atol, hint):
         )
     _fail(_with_hint(
         f"{head}. Check which axis you loop or sum over and that the "
-        f"result has one entry per entry of the input.", hint))
+        f"result has one entry per entry of the input.", hint, "shape"))
 
 
 def _scalar_inputs(inputs):
@@ -281,16 +290,17 @@ def _factor_message(name, factor, n, inputs):
 def _error_text(values, exp, rtol, atol):
     """The worst entry's error, measured the way the tolerance measures it.
 
-    np.isclose allows |actual - expected| <= atol + rtol * |expected|:
-    where rtol * |expected| dominates, the relative error is reported,
-    else (an expected 0, say) the absolute error.
+    np.isclose allows |actual - expected| <= atol + rtol * |expected|, so
+    a failed entry always has a relative error above rtol: that is
+    reported, except where the right value is (close to) 0 and only the
+    absolute error means anything.
     """
     diff = np.abs(values - exp)
     allowed = atol + rtol * np.abs(exp)
     worst = np.unravel_index(np.argmax(diff / np.maximum(allowed, TINY)),
                              exp.shape)
     size = abs(exp[worst])
-    if rtol * size > atol:
+    if size > atol:
         return (f"relative error {diff[worst] / size:.2g}, more than the "
                 f"{rtol:g} allowed")
     return (f"absolute error {diff[worst]:.2g}, more than the {atol:g} "
@@ -315,7 +325,7 @@ def _diagnose_values(values, exp, name, rtol, atol, inputs, hint):
     if meaningful and _close(-values, exp, rtol, atol):
         _fail(_with_hint(
             f"{name} has the right size but the wrong sign everywhere: is "
-            f"a subtraction the wrong way round?", hint))
+            f"a subtraction the wrong way round?", hint, "values"))
     if meaningful and np.all(np.isfinite(values)):
         factor = float(np.vdot(exp, values).real / np.vdot(exp, exp).real)
         if (
@@ -325,15 +335,16 @@ def _diagnose_values(values, exp, name, rtol, atol, inputs, hint):
         ):
             text = _factor_message(name, factor, n, inputs)
             if text is not None:
-                _fail(_with_hint(text, hint))
+                _fail(_with_hint(text, hint, "values"))
     err = _error_text(values, exp, rtol, atol)
     if n == 1:
         _fail(_with_hint(
             f"{name} has the wrong value ({err}). Check the formula "
-            f"against the text.", hint))
+            f"against the text.", hint, "values"))
     _fail(_with_hint(
         f"{name} has the right shape but wrong values in {k} of {n} "
-        f"entries ({err}). Check the formula against the text.", hint))
+        f"entries ({err}). Check the formula against the text.", hint,
+        "values"))
 
 
 def assert_close(actual, expected, name="your result", rtol=1e-6, atol=1e-8,
@@ -348,8 +359,9 @@ def assert_close(actual, expected, name="your result", rtol=1e-6, atol=1e-8,
       2.0, h=0.5)"; by default the call_checked label.
     rtol, atol: tolerances as in np.allclose.
     hint: optional sentence added where a wrong shape, sign, factor or
-      value is reported: the likely cause in this exercise (e.g. "A
-      gradient returned where its dot product with v was asked?").
+      value is reported: the likely cause in this exercise; or a dict
+      {"shape": ..., "values": ...} for one kind only (e.g. {"shape": "A
+      gradient returned where its dot product with v was asked?"}).
     Raises CheckFailed (an AssertionError) with a diagnosis (missing
     return, wrong type, shape, transpose, integer dtype, NaN/inf, sign
     flip, constant factor, or how many entries differ and by how much);
@@ -652,8 +664,15 @@ def call_checked(func, *args, name=None, **kwargs):
     named = _argument_names(func, args, kwargs)
     before = [(arg, value, _snapshot(value)) for arg, value in named]
     _LAST_CALL.update(result=None, label=None, inputs=())
-    result = func(*args, **kwargs)
     fname = getattr(func, "__name__", "your function")
+    try:
+        result = func(*args, **kwargs)
+    except NotImplementedError:
+        _fail(
+            f"{fname} is not written yet: replace `raise "
+            f"NotImplementedError()` in its cell with your code, run that "
+            f"cell, then this test again."
+        )
     call = name or f"{fname}(...)"
     for arg, value, snap in before:
         if snap is not None and not _same_value(value, snap):

@@ -388,11 +388,33 @@ def test_errors_in_student_code_hide_the_helpers():
     nb.cells = [nbformat.v4.new_code_cell(
         "from course_utils.checks import call_checked\n"
         "def stub(x):\n"
-        "    raise NotImplementedError()\n"
+        "    raise ValueError(\"oops\")\n"
         "call_checked(stub, 1.0)\n")]
     NotebookClient(nb, timeout=60, kernel_name="python3",
                    allow_errors=True).execute()
     (err,) = [o for o in nb.cells[0].outputs if o.output_type == "error"]
     text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(err.traceback))
-    assert "NotImplementedError" in text and "stub" in text
+    assert "ValueError: oops" in text and "stub" in text
     assert "checks.py" not in text
+
+
+def test_hints_apply_only_to_their_kind():
+    """Is a shape hint kept out of a wrong-value message?"""
+    hint = {"shape": "A gradient returned where its dot product was asked?"}
+    with pytest.raises(AssertionError, match="dot product"):
+        assert_close(np.ones(2), 2.6, "d", hint=hint)
+    with pytest.raises(AssertionError) as info:
+        assert_close(2.5, 2.6, "d", hint=hint)
+    assert "dot product" not in str(info.value)
+
+
+def test_an_unwritten_function_is_named():
+    """Is a stub's NotImplementedError turned into 'not written yet'?"""
+    from course_utils.checks import call_checked
+
+    def forward_difference(f, x, h=1e-5):
+        raise NotImplementedError()
+
+    with pytest.raises(AssertionError, match="forward_difference is not "
+                                             "written yet"):
+        call_checked(forward_difference, np.sin, 1.0)
