@@ -36,8 +36,8 @@ import types
 
 import numpy as np
 
-__all__ = ["assert_close", "assert_not_delegating", "call_checked", "passed",
-           "CheckFailed"]
+__all__ = ["assert_close", "assert_not_delegating", "call_checked", "check",
+           "passed", "CheckFailed"]
 
 TINY = np.finfo(np.float64).tiny
 WIDTH = 76  # nbgrader's Validate dialog cuts longer lines
@@ -259,8 +259,8 @@ def _factor_message(name, factor, n, inputs):
         text, arg, value, k = power
         why = {
             1: f"a division by {arg} missing?",
-            2: f"missing brackets? `a / 2*{arg}` is `(a / 2) * {arg}`; "
-               f"write `a / (2*{arg})`.",
+            2: f"missing brackets? `a/2*{arg}` is `(a/2)*{arg}`; "
+               f"write `a/(2*{arg})`.",
             -1: f"a division by {arg} too many?",
         }.get(k, f"a misplaced {arg} or missing brackets?")
         return (f"{name} equals the right value times {text} ({arg} = "
@@ -692,3 +692,17 @@ def passed(what):
     what: the behaviour checked, e.g. "central_difference: values right".
     """
     print(f"\u2713 {what}")
+
+
+def check(condition, message):
+    """Fail with message, as one short block, unless condition holds.
+
+    condition: what a graded cell requires (e.g. 3.8 < ratio < 4.2).
+    message: what is wrong and the likely cause, in plain words.
+    Like `assert condition, message`, but shown like assert_close's
+    failures: the cell's question and the message, without the cell's
+    source around it.
+    """
+    __tracebackhide__ = True
+    if not condition:
+        _fail(message)

@@ -418,3 +418,14 @@ def test_an_unwritten_function_is_named():
     with pytest.raises(AssertionError, match="forward_difference is not "
                                              "written yet"):
         call_checked(forward_difference, np.sin, 1.0)
+
+
+def test_check_fails_like_the_other_checks():
+    """Does check() raise the same one-block failure as assert_close?"""
+    from course_utils.checks import CheckFailed, check
+
+    check(1 < 2, "never shown")
+    with pytest.raises(CheckFailed, match="ratio is off") as info:
+        check(False, "the ratio is off")
+    assert isinstance(info.value, AssertionError)
+    assert info.value._render_traceback_()[-1] == "  the ratio is off"
