@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -136,6 +137,38 @@ def test_assignment_list_answers_without_exchange_errors(lab):
     assert "exchange directory does not exist" not in log
     assert "Unwritable directory" not in log
     assert "ExchangeError" not in log
+
+
+def _post(url, data):
+    req = urllib.request.Request(
+        url, data=urllib.parse.urlencode(data).encode(), method="POST",
+        headers={"Authorization": f"token {TOKEN}"})
+    with urllib.request.urlopen(req, timeout=120) as resp:
+        return resp.status, resp.read()
+
+
+def test_validate_shows_the_short_failure_block(lab):
+    """Does nbgrader's Validate report a wrong answer as the short block?"""
+    from nbgrader_course import fill, solution_sources
+
+    name = "01_numerical_derivatives"
+    release = nbformat.read(ROOT / "notebooks" / name / f"{name}.ipynb", 4)
+    right = solution_sources(nbformat.read(
+        ROOT / "solutions" / name / f"{name}.ipynb", 4))
+    right["central_difference"] = (
+        "def central_difference(f, x, h=1e-5):\n"
+        "    return (f(x + h) - f(x - h)) / 2*h\n")
+    rel = f"work/{name}/wrong.ipynb"
+    nbformat.write(fill(release, right, drop_ungraded_code=True),
+                   lab["root"] / rel)
+    status, body = _post(f"{lab['base']}/assignments/validate",
+                         {"path": rel})
+    answer = json.loads(body)
+    assert status == 200 and answer["success"] is True, answer
+    text = json.dumps(answer["value"], ensure_ascii=False)
+    assert "Test failed: Does central_difference compute" in text
+    assert "brackets" in text
+    assert "checks.py" not in text and "Traceback" not in text
 
 
 def _disabled(base):
