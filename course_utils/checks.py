@@ -282,8 +282,9 @@ def _factor_message(name, factor, n, inputs):
         return (f"every entry of {name} is {round(1 / factor)} times too "
                 f"small: a constant factor in your formula is off.")
     if abs(factor - 1) > 0.05:
-        return (f"{name} is off by the same factor (about {factor:.3g}) in "
-                f"every entry: check the constants in your formula.")
+        return (f"{name} is off by a constant factor of about "
+                f"{factor:.3g} in every entry: check the constants in your "
+                f"formula.")
     return None
 
 

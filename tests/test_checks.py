@@ -45,7 +45,7 @@ def test_close_values_pass():
         (EXPECTED / 2, "half as large"),
         (EXPECTED * 7, "7 times too large"),
         (EXPECTED / 5, "5 times too small"),
-        (EXPECTED * 1.37, "same factor (about 1.37)"),
+        (EXPECTED * 1.37, "constant factor of about 1.37"),
         (EXPECTED.round().astype(int), "integers"),
         (EXPECTED + 0j, "complex"),
         (np.where(EXPECTED > 4, np.inf, EXPECTED),
