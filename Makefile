@@ -1,5 +1,8 @@
 # The course's two commands (see README):
-#   make lab    set up .venv if needed, then open JupyterLab on the course
+#   make lab    set up .venv if needed, then open JupyterLab on your work/
+#               folder (python -m autograder.lab: copies new chapters into
+#               work/, never overwriting yours; student panels only)
+#   make instructor  the same lab with nbgrader's instructor panels
 #   make test   set up .venv if needed, then run every test
 # Set-up is idempotent: .venv is only (re)installed when pyproject.toml or
 # requirements.lock changed since the last install.
@@ -14,10 +17,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Use every core for tests unless told otherwise (make test JOBS=1).
 JOBS ?= auto
 LAB_ARGS ?=
-# Jupyter refuses root unless told; containers and CI often run as root.
-ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test test-fast venv release bench lock clean
+.PHONY: lab instructor test test-fast venv release bench lock clean
 
 venv: $(STAMP)
 
@@ -31,8 +32,10 @@ $(STAMP): pyproject.toml requirements.lock
 	@touch $@
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=. \
-	  --LabApp.default_url=/lab/tree/notebooks $(ROOT_FLAG) $(LAB_ARGS)
+	$(BIN)/python -m autograder.lab $(LAB_ARGS)
+
+instructor: $(STAMP)
+	$(BIN)/python -m autograder.lab --instructor $(LAB_ARGS)
 
 # Unit tests in parallel; then nbval runs every solution notebook (the cells
 # of one notebook share a kernel, so each file stays on one worker).

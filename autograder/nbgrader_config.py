@@ -58,3 +58,19 @@ c.ClearSolutions.code_stub = {
 c.Sandbox.cell_timeout = 60
 c.Sandbox.notebook_timeout = 600
 c.Sandbox.memory_mb = 2048
+
+# Releases store the notebook metadata JupyterLab writes when a notebook
+# opens (kernelspec and the kernel's full language_info), so a fresh
+# release is not marked unsaved before the student types (autograder/lab.py).
+import sys  # noqa: E402
+
+from nbgrader.converters import GenerateAssignment  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from autograder.lab import LabMetadata  # noqa: E402
+
+sys.path.pop(0)
+c.GenerateAssignment.preprocessors = [
+    *GenerateAssignment.class_traits()["preprocessors"].default(),
+    LabMetadata,
+]

@@ -6,31 +6,92 @@ away).  Shapes may be named: they are part of the exercise statement.
 
 - ``assert_close(actual, expected, name)``: values, with a diagnosis of the
   common mistakes (missing return, shape, transpose, sign, constant
-  factor, NaN, integer dtype).
+  factor, a factor equal to a power of an input, NaN, integer dtype).
 - ``assert_not_delegating(func, *forbidden)``: the exercise must not be
   answered by calling the reference kernel it asks you to write.
 - ``call_checked(func, *args, name=..., **kwargs)``: call the student's
   function and fail, naming the argument, if it changed an input in place
   (checked before any value is compared).
 - ``passed(what)``: the one line a graded cell prints when it passes.
+
+A failure is raised as ``CheckFailed`` (an AssertionError, so nbgrader
+and pytest see a failed cell).  In a notebook it renders itself as one
+short block (IPython's ``_render_traceback_``): the graded cell's question
+(its docstring) and the diagnosis, wrapped to fit nbgrader's Validate
+dialog, with no frames from this module.  Errors raised inside the
+student's own function keep their normal traceback, minus the frames of
+these helpers (``__tracebackhide__``).
 """
+import ast
 import builtins
 import copy
 import dis
 import importlib
 import inspect
+import linecache
+import os
+import sys
+import textwrap
 import types
 
 import numpy as np
 
-__all__ = ["assert_close", "assert_not_delegating", "call_checked", "passed"]
+__all__ = ["assert_close", "assert_not_delegating", "call_checked", "check",
+           "passed", "CheckFailed"]
 
 TINY = np.finfo(np.float64).tiny
+WIDTH = 76  # nbgrader's Validate dialog cuts longer lines
+
+
+# --------------------------------------------------------------------------
+# Failures, rendered as one short block
+# --------------------------------------------------------------------------
+def _cell_question():
+    """The docstring question of the notebook cell running this check.
+
+    Walks out from the caller to the innermost module-level frame whose
+    code is not a file on disk (an IPython cell) and reads the cell's
+    first string.  None outside a notebook or for a cell without one.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "<module>" and not os.path.isfile(
+                code.co_filename):
+            lines = linecache.getlines(code.co_filename, frame.f_globals)
+            try:
+                doc = ast.get_docstring(ast.parse("".join(lines)))
+            except (SyntaxError, ValueError):
+                doc = None
+            return doc.strip().splitlines()[0] if doc else None
+        frame = frame.f_back
+    return None
+
+
+class CheckFailed(AssertionError):
+    """A graded check that failed; str() is the diagnosis.
+
+    In IPython it shows as one short block (_render_traceback_): the
+    graded cell's question and the diagnosis, without a traceback.
+    """
+
+    def __init__(self, message, question=None):
+        super().__init__(message)
+        self.question = question
+
+    def _render_traceback_(self):
+        head = f"\u2717 Test failed: {self.question}" if self.question \
+            else "\u2717 Test failed"
+        lines = textwrap.wrap(head, WIDTH, subsequent_indent="  ")
+        for par in str(self).split("\n"):
+            lines += textwrap.wrap(par, WIDTH, initial_indent="  ",
+                                   subsequent_indent="  ") or [""]
+        return lines
 
 
 def _fail(message):
-    # `from None`: the learner sees one message, not a chained traceback.
-    raise AssertionError(message) from None
+    """Raise the learner's one-block failure (no chained traceback)."""
+    raise CheckFailed(message, _cell_question()) from None
 
 
 def _shape_text(shape):
@@ -39,6 +100,18 @@ def _shape_text(shape):
 
 def _close(a, b, rtol, atol):
     return a.shape == b.shape and np.allclose(a, b, rtol=rtol, atol=atol)
+
+
+# What the last call_checked call was given and returned, so that a check
+# of that result can name the inputs (a factor h**2, integer inputs).
+_LAST_CALL = {"result": None, "label": None, "inputs": ()}
+
+
+def _call_context(actual):
+    """(label, [(argument, value)]) when actual came from call_checked."""
+    if _LAST_CALL["label"] is not None and actual is _LAST_CALL["result"]:
+        return _LAST_CALL["label"], list(_LAST_CALL["inputs"])
+    return None, []
 
 
 # --------------------------------------------------------------------------
@@ -74,16 +147,27 @@ def _diagnose_type(actual, name):
     return arr
 
 
-def _diagnose_shape(arr, exp, name, rtol, atol):
+def _with_hint(text, hint, kind):
+    """text and the check's hint for this kind of failure, if any.
+
+    hint: a sentence for every wrong shape, sign, factor or value, or a
+    dict {"shape": ..., "values": ...} naming the kinds it applies to.
+    """
+    if isinstance(hint, dict):
+        hint = hint.get(kind)
+    return f"{text} {hint}" if hint else text
+
+
+def _diagnose_shape(arr, exp, name, rtol, atol, hint):
     got, want = arr.shape, exp.shape
     head = f"{name} has {_shape_text(got)} but should have {_shape_text(want)}"
     if want == ():
-        _fail(
-            f"{head}: return one number, not an array. (A gradient "
-            f"returned where its dot product with a vector was asked?)"
-        )
+        _fail(_with_hint(f"{head}: return one number, not an array.", hint,
+                         "shape"))
     if got == ():
-        _fail(f"{head}: return an array with one entry per input entry.")
+        _fail(_with_hint(
+            f"{head}: return an array with one entry per input entry.", hint,
+            "shape"))
     if arr.size == exp.size:
         values = arr.astype(np.complex128 if arr.dtype.kind == "c" else float)
         if (
@@ -99,13 +183,13 @@ def _diagnose_shape(arr, exp, name, rtol, atol):
             )
         if tuple(d for d in got if d != 1) == tuple(d for d in want if d != 1):
             if arr.ndim > exp.ndim:
-                hint = "an extra axis of length 1"
+                what = "an extra axis of length 1"
             elif arr.ndim < exp.ndim:
-                hint = "a missing axis of length 1"
+                what = "a missing axis of length 1"
             else:
-                hint = "its axis of length 1 in the wrong place"
+                what = "its axis of length 1 in the wrong place"
             _fail(
-                f"{head}: it has {hint}. Check (n,) vs (n, 1): use "
+                f"{head}: it has {what}. Check (n,) vs (n, 1): use "
                 f".reshape(...), [:, None] or keepdims=True, or avoid "
                 f"np.newaxis where none is wanted."
             )
@@ -118,106 +202,180 @@ def _diagnose_shape(arr, exp, name, rtol, atol):
             f"{head}: the number of entries is right but they are "
             f"arranged differently. Check reshape and transpose."
         )
-    _fail(
+    _fail(_with_hint(
         f"{head}. Check which axis you loop or sum over and that the "
-        f"result has one entry per entry of the input."
-    )
+        f"result has one entry per entry of the input.", hint, "shape"))
 
 
-def _nice_factor(factor):
-    """2, 1/2, an integer N >= 3 or 1/N, if factor is one of them."""
-    for nice in (2.0, 0.5):
-        if np.isclose(factor, nice, rtol=1e-3):
-            return nice
-    if factor > 2.5 and np.isclose(factor, round(factor), rtol=1e-3):
-        return float(round(factor))
-    if 0 < factor < 0.4 and np.isclose(1 / factor, round(1 / factor),
-                                       rtol=1e-3):
-        return 1 / round(1 / factor)
+def _scalar_inputs(inputs):
+    """(argument, value) of the positive numbers a call was given."""
+    out = []
+    for arg, value in inputs:
+        if isinstance(value, bool) or not isinstance(
+                value, (int, float, np.integer, np.floating)):
+            continue
+        value = float(value)
+        if np.isfinite(value) and value > 0:
+            out.append((arg, value))
+    return out
+
+
+def _power_of_input(factor, inputs):
+    """'h**2 (h = 0.001 here)' when factor is a power of an input."""
+    for arg, value in _scalar_inputs(inputs):
+        if abs(np.log10(value)) < 0.25:  # too close to 1 to tell apart
+            continue
+        for k in (1, 2, 3, -1, -2):
+            if np.isclose(factor, value ** k, rtol=1e-3):
+                power = arg if k == 1 else f"{arg}**{k}" if k > 0 \
+                    else f"1/{arg}" if k == -1 else f"1/{arg}**{-k}"
+                return power, arg, value, k
     return None
 
 
-def _factor_hint(factor):
-    nice = _nice_factor(factor)
-    if nice == 2.0:
-        return (
-            "twice as large as it should be: a stray factor 2, e.g. "
-            "dividing by h where 2h is needed?"
-        )
-    if nice == 0.5:
-        return (
-            "half as large as it should be: a missing factor 2 or an "
-            "extra 1/2 (e.g. dividing by 2h where h is needed)?"
-        )
-    if nice is not None and nice > 1:
-        return (
-            f"{round(nice)} times too large: a missing division, e.g. a "
-            f"sum where a mean (1/N) is wanted?"
-        )
-    if nice is not None:
-        return (
-            f"{round(1 / nice)} times too small: an extra division, e.g. "
-            f"a mean (1/N) where a sum is wanted, or a vector normalised "
-            f"that should not be?"
-        )
-    return (
-        f"off by a constant factor of about {factor:.3g}: check the "
-        f"constants (1/N, 2, 1/2, the step h) in your formula."
-    )
+def _integer_inputs(inputs):
+    """Names of the integer arrays or lists of integers a call was given."""
+    names = []
+    for arg, value in inputs:
+        if isinstance(value, (np.ndarray, list, tuple)):
+            try:
+                kind = np.asarray(value).dtype.kind
+            except Exception:  # noqa: BLE001 - a ragged list
+                continue
+            if kind in "iu":
+                names.append(arg)
+    return names
 
 
-def _diagnose_values(values, exp, name, rtol, atol):
+def _factor_message(name, factor, n, inputs):
+    """A sentence naming the factor, or None when it may be a coincidence.
+
+    A power of an input (h**2 from `/ 2*h`) is named first; then 2 and
+    1/2; an integer factor N only for several entries at once (one number
+    is always some factor off, so N would be a coincidence there).
+    """
+    power = _power_of_input(factor, inputs)
+    if power is not None:
+        text, arg, value, k = power
+        why = {
+            1: f"a division by {arg} missing?",
+            2: f"missing brackets? `a/2*{arg}` is `(a/2)*{arg}`; "
+               f"write `a/(2*{arg})`.",
+            -1: f"a division by {arg} too many?",
+        }.get(k, f"a misplaced {arg} or missing brackets?")
+        return (f"{name} equals the right value times {text} ({arg} = "
+                f"{value:g} here): {why}")
+    if np.isclose(factor, 2.0, rtol=1e-3):
+        return (f"{name} is twice as large as it should be: there is a "
+                f"factor 2 too many in your formula.")
+    if np.isclose(factor, 0.5, rtol=1e-3):
+        return (f"{name} is half as large as it should be: a factor 2 is "
+                f"missing from your formula (or you divide by 2 once too "
+                f"often).")
+    if n == 1:
+        return None
+    if factor > 2.5 and np.isclose(factor, round(factor), rtol=1e-3):
+        return (f"every entry of {name} is {round(factor)} times too "
+                f"large: a constant factor in your formula is off.")
+    if 0 < factor < 0.4 and np.isclose(1 / factor, round(1 / factor),
+                                       rtol=1e-3):
+        return (f"every entry of {name} is {round(1 / factor)} times too "
+                f"small: a constant factor in your formula is off.")
+    if abs(factor - 1) > 0.05:
+        return (f"{name} is off by a constant factor of about "
+                f"{factor:.3g} in every entry: check the constants in your "
+                f"formula.")
+    return None
+
+
+def _error_text(values, exp, rtol, atol):
+    """The worst entry's error, measured the way the tolerance measures it.
+
+    np.isclose allows |actual - expected| <= atol + rtol * |expected|, so
+    a failed entry always has a relative error above rtol: that is
+    reported, except where the right value is (close to) 0 and only the
+    absolute error means anything.
+    """
+    diff = np.abs(values - exp)
+    allowed = atol + rtol * np.abs(exp)
+    worst = np.unravel_index(np.argmax(diff / np.maximum(allowed, TINY)),
+                             exp.shape)
+    size = abs(exp[worst])
+    if size > atol:
+        return (f"relative error {diff[worst] / size:.2g}, more than the "
+                f"{rtol:g} allowed")
+    return (f"absolute error {diff[worst]:.2g}, more than the {atol:g} "
+            f"allowed")
+
+
+def _diagnose_values(values, exp, name, rtol, atol, inputs, hint):
     n = exp.size
     bad = ~np.isclose(values, exp, rtol=rtol, atol=atol)
     k = int(np.count_nonzero(bad))
-    scale = np.maximum(np.abs(values) + np.abs(exp), TINY)
-    rel = float(np.max(np.abs(values - exp) / scale)) if n else 0.0
     meaningful = np.any(np.abs(exp) > atol)
-    if meaningful and _close(-values, exp, rtol, atol):
+    ints = _integer_inputs(inputs)
+    if ints:
+        # The integers are the simplest explanation: say that first.
+        names = ", ".join(f"`{a}`" for a in ints)
         _fail(
-            f"{name} has the right size but the wrong sign everywhere: is "
-            f"a subtraction the wrong way round, e.g. f(x) - f(x + h)?"
+            f"{name} has wrong values; it was given integers ({names}, "
+            f"e.g. np.array([1, 2])). Storing x + h into an integer array "
+            f"rounds it: work on a float copy, e.g. x = np.array(x, "
+            f"dtype=float)."
         )
+    if meaningful and _close(-values, exp, rtol, atol):
+        _fail(_with_hint(
+            f"{name} has the right size but the wrong sign everywhere: is "
+            f"a subtraction the wrong way round?", hint, "values"))
     if meaningful and np.all(np.isfinite(values)):
         factor = float(np.vdot(exp, values).real / np.vdot(exp, exp).real)
         if (
             np.isfinite(factor)
             and factor > 0
-            # One number is always "a factor" off: name only the telling
-            # factors there; for arrays, any factor clearly not 1.
-            and (_nice_factor(factor) is not None
-                 or (n > 1 and abs(factor - 1) > 0.05))
             and _close(values, factor * exp, max(rtol, 1e-6), atol)
         ):
-            _fail(f"{name} is {_factor_hint(factor)}")
+            text = _factor_message(name, factor, n, inputs)
+            if text is not None:
+                _fail(_with_hint(text, hint, "values"))
+    err = _error_text(values, exp, rtol, atol)
     if n == 1:
-        _fail(
-            f"{name} has the wrong value (relative error {rel:.2g}). Check "
-            f"the formula against the text."
-        )
-    _fail(
+        _fail(_with_hint(
+            f"{name} has the wrong value ({err}). Check the formula "
+            f"against the text.", hint, "values"))
+    _fail(_with_hint(
         f"{name} has the right shape but wrong values in {k} of {n} "
-        f"entries (largest relative error {rel:.2g}). Check the formula "
-        f"against the text."
-    )
+        f"entries ({err}). Check the formula against the text.", hint,
+        "values"))
 
 
-def assert_close(actual, expected, name="your result", rtol=1e-6, atol=1e-8):
+def assert_close(actual, expected, name="your result", rtol=1e-6, atol=1e-8,
+                 *, hint=None):
     """Assert that actual matches expected, explaining mistakes to a learner.
 
-    actual: what the student's code returned (number, list or array).
+    actual: what the student's code returned (number, list or array);
+      when it came from call_checked, the call's inputs inform the
+      diagnosis (a factor equal to a power of h, integer inputs).
     expected: the reference value (number or array (...)).
     name: how to call the value in a message, e.g. "forward_difference(f,
-      2.0, h=0.5)".
+      2.0, h=0.5)"; by default the call_checked label.
     rtol, atol: tolerances as in np.allclose.
-    Raises AssertionError with a diagnosis (missing return, wrong type,
-    shape, transpose, integer dtype, NaN/inf, sign flip, constant factor,
-    or how many entries differ); the expected values are never shown.
+    hint: optional sentence added where a wrong shape, sign, factor or
+      value is reported: the likely cause in this exercise; or a dict
+      {"shape": ..., "values": ...} for one kind only (e.g. {"shape": "A
+      gradient returned where its dot product with v was asked?"}).
+    Raises CheckFailed (an AssertionError) with a diagnosis (missing
+    return, wrong type, shape, transpose, integer dtype, NaN/inf, sign
+    flip, constant factor, or how many entries differ and by how much);
+    the expected values are never shown.
     """
+    __tracebackhide__ = True
+    label, inputs = _call_context(actual)
+    if name == "your result" and label:
+        name = label
     arr = _diagnose_type(actual, name)
     exp = np.asarray(expected)
     if arr.shape != exp.shape:
-        _diagnose_shape(arr, exp, name, rtol, atol)
+        _diagnose_shape(arr, exp, name, rtol, atol, hint)
     if arr.dtype.kind == "c" and exp.dtype.kind != "c":
         _fail(
             f"{name} holds complex numbers; expected real ones. With the "
@@ -242,7 +400,7 @@ def assert_close(actual, expected, name="your result", rtol=1e-6, atol=1e-8):
         )
     if np.allclose(values, exp, rtol=rtol, atol=atol, equal_nan=True):
         return
-    _diagnose_values(values, exp, name, rtol, atol)
+    _diagnose_values(values, exp, name, rtol, atol, inputs, hint)
 
 
 # --------------------------------------------------------------------------
@@ -492,11 +650,13 @@ def call_checked(func, *args, name=None, **kwargs):
 
     func: the student's function; args, kwargs: what to pass it.
     name: how to call the call in a message, e.g. "lls_gradient(A, b, x)".
-    Returns what func returned.  Raises AssertionError naming the argument
-    when an array, list or dict argument was changed in place; this comes
-    before any check of the returned values, because a changed input is
-    the cause of the wrong values that usually follow.
+    Returns what func returned.  Raises AssertionError (CheckFailed)
+    naming the argument when an array, list or dict argument was changed
+    in place; this comes before any check of the returned values, because
+    a changed input is the cause of the wrong values that usually follow.
+    An assert_close of the returned object then also knows the inputs.
     """
+    __tracebackhide__ = True
     if not callable(func):
         _fail(
             f"Expected your function, but got {type(func).__name__}. Did "
@@ -504,8 +664,16 @@ def call_checked(func, *args, name=None, **kwargs):
         )
     named = _argument_names(func, args, kwargs)
     before = [(arg, value, _snapshot(value)) for arg, value in named]
-    result = func(*args, **kwargs)
+    _LAST_CALL.update(result=None, label=None, inputs=())
     fname = getattr(func, "__name__", "your function")
+    try:
+        result = func(*args, **kwargs)
+    except NotImplementedError:
+        _fail(
+            f"{fname} is not written yet: replace `raise "
+            f"NotImplementedError()` in its cell with your code, run that "
+            f"cell, then this test again."
+        )
     call = name or f"{fname}(...)"
     for arg, value, snap in before:
         if snap is not None and not _same_value(value, snap):
@@ -514,6 +682,8 @@ def call_checked(func, *args, name=None, **kwargs):
                 f"copy instead (for an array: {arg} = np.array({arg}, "
                 f"dtype=float)), so the caller's data stays as it was."
             )
+    _LAST_CALL.update(result=result, label=call,
+                      inputs=tuple((arg, snap) for arg, _, snap in before))
     return result
 
 
@@ -804,3 +974,17 @@ def assert_no_framework(func, modules=("torch", "jax", "tensorflow",
             f"gradients are derived by hand with NumPy: a framework's "
             f"automatic differentiation does not count."
         )
+
+
+def check(condition, message):
+    """Fail with message, as one short block, unless condition holds.
+
+    condition: what a graded cell requires (e.g. 3.8 < ratio < 4.2).
+    message: what is wrong and the likely cause, in plain words.
+    Like `assert condition, message`, but shown like assert_close's
+    failures: the cell's question and the message, without the cell's
+    source around it.
+    """
+    __tracebackhide__ = True
+    if not condition:
+        _fail(message)

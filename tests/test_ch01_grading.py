@@ -7,7 +7,10 @@ plausible mistakes.  Each wrong student has one mistake in every exercise
 (the k-th wrong version of each), so a handful of notebooks covers them
 all; their notebooks drop the ungraded demo and plot cells, which do not
 affect grading.  Every exercise's expected score is pinned, so a mistake must
-cost exactly that exercise's points and no other's.
+cost exactly that exercise's points and no other's.  "Alt" students answer
+correctly in other styles (any grid for choosing h, another rounding order,
+the gradient's dot product) and must keep full marks; a few wrong students'
+messages are read as the student sees them.
 """
 import csv
 import fcntl
@@ -17,8 +20,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nbgrader_course import ROOT, fill, grade, make_course, solution_sources
-from nbgrader_course import submit
+from nbgrader_course import ROOT, failure_messages, fill, grade, make_course
+from nbgrader_course import solution_sources, submit
 
 ASSIGNMENT = "01_numerical_derivatives"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -70,6 +73,10 @@ def forward_difference(f, x, h=1e-5):
 def forward_difference(f, x, h=1e-5):
     return (float(f(x + h)) - float(f(x))) / h
 """, 2),
+        ("adds h to f(x) instead of stepping x", """
+def forward_difference(f, x, h=1e-5):
+    return (f(x) + h - f(x)) / h
+""", 0),
     ],
     "central_difference": [
         ("forward difference instead of central", """
@@ -100,6 +107,10 @@ def central_difference(f, x, h=1e-5):
     values = f(np.array([x - h, x, x + h]))
     return np.gradient(values, h)[1]
 """, 0),
+        ("operator precedence: / 2*h", """
+def central_difference(f, x, h=1e-5):
+    return (f(x + h) - f(x - h)) / 2*h
+""", 0),
     ],
     "choose_h": [
         ("the two answers swapped", """
@@ -126,6 +137,16 @@ best_h_central = 0.0
 best_h_forward = "1e-8"
 best_h_central = "6e-6"
 """, 0),
+        # The smallest forward error (6.6e-9) happens to be a usable step,
+        # so only the central point is lost (its smallest error, 3e-12, is
+        # no step at all, and it is smaller than best_h_forward).
+        ("the smallest error stored instead of its step", """
+steps = np.logspace(-16, 0, 161)
+fd = lambda h: (np.exp(1.0 + h) - np.exp(1.0)) / h
+cd = lambda h: (np.exp(1.0 + h) - np.exp(1.0 - h)) / (2 * h)
+best_h_forward = float(min(abs(fd(h) - np.e) for h in steps))
+best_h_central = float(min(abs(cd(h) - np.e) for h in steps))
+""", 1),
     ],
     "numerical_gradient": [
         ("only works for 1-D input", """
@@ -203,6 +224,20 @@ def numerical_gradient(f, x, h=1e-5):
         grad[idx] = (f_plus - f_minus) / 2e-5
     return grad
 """, 0),
+        ("integer point: copies x without a float cast", """
+def numerical_gradient(f, x, h=1e-5):
+    x = x.copy()
+    grad = np.zeros(x.shape)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + h
+        f_plus = f(x)
+        x[idx] = old - h
+        f_minus = f(x)
+        x[idx] = old
+        grad[idx] = (f_plus - f_minus) / (2 * h)
+    return grad
+""", 2),
     ],
     "directional_derivative": [
         ("forgets to dot with v (returns the gradient)", """
@@ -245,6 +280,11 @@ def directional_derivative(f, x, v, h=1e-5):
     v = np.asarray(v, dtype=float)
     return (f(x + h * v) - f(x)) / h
 """, 0),
+        ("moves x in place", """
+def directional_derivative(f, x, v, h=1e-5):
+    x += h * v
+    return (f(x) - f(x - 2 * h * v)) / (2 * h)
+""", 0),
     ],
 }
 # Cells holding the exercise code (solution cells' grade ids).
@@ -260,13 +300,53 @@ SOLUTION_CELL = {
 RIGHT_CHOOSE_H = "best_h_forward = 1e-8\nbest_h_central = 5e-6\n"
 N_WRONG = max(len(v) for v in WRONG.values())
 
+# Correct answers in other styles (grids, rounding order, the gradient's
+# dot product): each "alt" student carries them and keeps full marks.
+ALT = [
+    {"choose_h": """
+steps = np.logspace(-16, 0, 17)  # one step per decade
+errors_forward = [abs(forward_difference(np.exp, 1.0, h) - np.e)
+                  for h in steps]
+errors_central = [abs(central_difference(np.exp, 1.0, h) - np.e)
+                  for h in steps]
+best_h_forward = float(steps[np.argmin(errors_forward)])
+best_h_central = float(steps[np.argmin(errors_central)])
+"""},
+    {"choose_h": """
+steps = np.logspace(-16, 0, 16001)  # a very fine grid
+errors_forward = np.abs(forward_difference(np.exp, 1.0, steps) - np.e)
+errors_central = np.abs(central_difference(np.exp, 1.0, steps) - np.e)
+best_h_forward = steps[np.argmin(errors_forward)]  # np.float64 is a float
+best_h_central = steps[np.argmin(errors_central)]
+""",
+     "forward_difference": """
+def forward_difference(f, x, h=1e-5):
+    return f(x + h) / h - f(x) / h
+""",
+     "directional_derivative": """
+def directional_derivative(f, x, v, h=1e-5):
+    return float(numerical_gradient(f, x, h) @ np.asarray(v, dtype=float))
+""",
+     "numerical_gradient": """
+def numerical_gradient(f, x, h=1e-5):
+    x = np.asarray(x, dtype=float)
+    grad = np.empty(x.shape)
+    for i in range(x.size):
+        step = np.zeros(x.size)
+        step[i] = h
+        step = step.reshape(x.shape)
+        grad.flat[i] = (f(x + step) - f(x - step)) / (2 * h)
+    return grad
+"""},
+]
+
 
 def _expected(student):
     """{exercise: expected score} for a student of the batch."""
     full = {ex: sum(cells.values()) for ex, cells in EXERCISES.items()}
     if student == "stub":
         return dict.fromkeys(EXERCISES, 0)
-    if student == "solution":
+    if student == "solution" or student.startswith("alt"):
         return full
     k = int(student.removeprefix("wrong"))
     return {
@@ -293,6 +373,11 @@ def _build_and_grade(folder):
                 sources[SOLUTION_CELL[ex]] = variants[k][1].strip() + "\n"
         nb = fill(release, sources, drop_ungraded_code=True)
         submit(courses[k % 2], ASSIGNMENT, f"wrong{k}", {NOTEBOOK: nb})
+    for k, variant in enumerate(ALT):
+        sources = dict(right, **{ex: code.strip() + "\n"
+                                 for ex, code in variant.items()})
+        nb = fill(release, sources, drop_ungraded_code=True)
+        submit(courses[(k + 1) % 2], ASSIGNMENT, f"alt{k}", {NOTEBOOK: nb})
     return grade(courses, ASSIGNMENT)
 
 
@@ -329,7 +414,8 @@ def _by_exercise(result, student):
 def test_every_student_was_graded(graded):
     """Did autograde run for every student without errors?"""
     assert graded["errors"] == {}
-    students = {"stub", "solution"} | {f"wrong{k}" for k in range(N_WRONG)}
+    students = ({"stub", "solution"} | {f"wrong{k}" for k in range(N_WRONG)}
+                | {f"alt{k}" for k in range(len(ALT))})
     assert set(graded["scores"]) == students
 
 
@@ -375,6 +461,77 @@ def test_every_mistake_loses_points():
         assert len(variants) >= 3, ex
 
 
+@pytest.mark.parametrize("k", range(len(ALT)))
+def test_other_correct_styles_keep_full_marks(graded, k):
+    """Do other grids, rounding orders and styles keep every point?"""
+    cells = graded["scores"][f"alt{k}"][NB_NAME]
+    assert all(score == mx for score, mx in cells.values()), cells
+
+
+def _messages(graded, student):
+    path = next(p for p in graded["autograded"]
+                if Path(p).parts[-3] == student)
+    return failure_messages(path)
+
+
+def _wrong_index(exercise, what):
+    return next(k for k, (name, _, _) in enumerate(WRONG[exercise])
+                if name == what)
+
+
+@pytest.mark.parametrize("exercise, what, cell, words, absent", [
+    ("central_difference", "operator precedence: / 2*h",
+     "test_central_difference_values", ["h**2", "brackets"],
+     ["a mean", "1/N", "times too"]),
+    ("forward_difference", "adds h to f(x) instead of stepping x",
+     "test_forward_difference_values", ["wrong value", "relative error"],
+     ["times too", "a mean"]),
+    ("numerical_gradient", "integer point: copies x without a float cast",
+     "test_numerical_gradient_vector", ["integers", "float copy"], []),
+    ("directional_derivative", "moves x in place",
+     "test_directional_derivative_values", ["changed its input `x`"],
+     ["wrong value"]),
+    ("directional_derivative", "forgets to dot with v (returns the gradient)",
+     "test_directional_derivative_values", ["one number", "not the gradient"],
+     []),
+    ("forward_difference", "sign flipped", "test_forward_difference_values",
+     ["wrong sign"], ["dot product"]),
+])
+def test_what_the_student_reads(graded, exercise, what, cell, words, absent):
+    """Does the student read the right diagnosis, in one short block?"""
+    text = _messages(graded, f"wrong{_wrong_index(exercise, what)}")[cell]
+    lines = text.splitlines()
+    assert lines[0].startswith("\u2717 Test failed: "), text
+    flat = " ".join(text.split())  # the block is wrapped to fit
+    for word in words:
+        assert word in flat, (word, text)
+    for word in absent:
+        assert word not in flat, (word, text)
+    assert "course_utils" not in text and "Traceback" not in text, text
+    assert len(lines) <= 8 and max(map(len, lines)) <= 76, text
+
+
+def test_blank_release_says_what_is_unwritten(graded):
+    """Does each graded cell of the blank release say what to write?"""
+    messages = _messages(graded, "stub")
+    assert "not written yet" in messages["test_forward_difference_values"]
+    assert "not written yet" in messages["test_directional_derivative_linear"]
+
+
+def test_passing_cells_say_so(graded):
+    """Does every graded cell of the solution print one line with a tick?"""
+    path = next(p for p in graded["autograded"]
+                if Path(p).parts[-3] == "solution")
+    nb = nbformat.read(path, 4)
+    graded_cells = [c for c in nb.cells
+                    if c.metadata.get("nbgrader", {}).get("grade")]
+    assert len(graded_cells) == 10
+    for cell in graded_cells:
+        text = "".join(o.get("text", "") for o in cell.outputs
+                       if o.output_type == "stream")
+        assert text.startswith("\u2713 ") and text.count("\n") == 1, text
+
+
 def test_feedback_html_is_produced(graded):
     """Is an HTML feedback page generated for every student?"""
     pages = [Path(p) for p in graded["feedback"]]
@@ -382,9 +539,10 @@ def test_feedback_html_is_produced(graded):
     assert students == set(graded["scores"])
     text = next(p for p in pages if p.parts[-3] == "wrong0").read_text()
     assert "forward_difference" in text
-    # Hidden tests are graded, and shown in the feedback, but never
-    # as their expected values in assert_close's messages.
-    assert "AssertionError" in text
+    # Failures show as the same short block as in the notebook: the
+    # test's question and the diagnosis, no frames of course_utils.
+    assert "Test failed: Does forward_difference compute" in text
+    assert "checks.py" not in text
 
 
 def test_csv_export(graded):

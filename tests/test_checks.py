@@ -68,11 +68,17 @@ def test_column_vector_vs_flat_vector():
 def test_scalars_expected():
     """Is an array where one number is wanted (a gradient) explained?"""
     text = message(np.array([7.0, -2.0]), 2.6)
-    assert "single number" in text and "dot product" in text
+    assert "single number" in text and "gradient" not in text
+    with pytest.raises(AssertionError, match="dot product"):
+        assert_close(np.array([7.0, -2.0]), 2.6, "d", hint="A gradient "
+                     "returned where its dot product with v was asked?")
     assert "wrong value" in message(2.5, 2.6)
     assert "twice as large" in message(5.2, 2.6)
-    # A scalar slightly off is not called "a constant factor".
+    # A scalar slightly off is not called "a constant factor", and an
+    # integer ratio of two numbers is a coincidence, not a cause.
     assert "factor" not in message(2.61, 2.6)
+    assert "times" not in message(1.0, 6.0001)
+    assert "wrong value" in message(1.0, 6.0001)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -254,3 +260,172 @@ def test_passed_prints_one_line(capsys):
 
     passed("f: values right")
     assert capsys.readouterr().out == "\u2713 f: values right\n"
+
+
+# --------------------------------------------------------------------------
+# Diagnoses that are never wrong
+# --------------------------------------------------------------------------
+def _central(f, x, h=1e-5):
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def _precedence(f, x, h=1e-5):
+    return (f(x + h) - f(x - h)) / 2*h  # noqa: E226 - the mistake
+
+
+def _failure(func, *args, expected, **kwargs):
+    from course_utils.checks import call_checked
+    with pytest.raises(AssertionError) as info:
+        got = call_checked(func, *args, name="d(...)", **kwargs)
+        assert_close(got, expected, "d(...)")
+    return str(info.value)
+
+
+@pytest.mark.parametrize("h", [0.5, 0.1, 1e-3])
+def test_a_power_of_h_is_named_as_precedence(h):
+    """Is `/ 2*h` (a factor h**2) explained as brackets, not a mean?"""
+    text = _failure(_precedence, np.exp, 1.0, h=h,
+                    expected=_central(np.exp, 1.0, h))
+    assert "h**2" in text and "brackets" in text
+    assert "a mean" not in text and "1/N" not in text
+
+
+def test_a_coincidental_factor_is_not_named():
+    """Is f(x) + h - f(x) over h (always 1) just a wrong value?"""
+    def wrong(f, x, h=1e-5):
+        return (f(x) + h - f(x)) / h
+    text = _failure(wrong, lambda t: t**2, 3.0, h=1e-4, expected=6.0001)
+    assert "wrong value" in text
+    assert "times" not in text and "a mean" not in text
+
+
+def test_relative_error_is_the_tolerance_measure():
+    """Is the reported error the one the tolerance compares (no 6.3e-07)?"""
+    text = message(1.0 + 1.26e-6, 1.0)
+    assert "relative error 1.3e-06, more than the 1e-06 allowed" in text
+    # Where the right value is 0 the absolute error is what counts.
+    text = message(np.array([1.0, 1e-5]), np.array([1.0, 0.0]))
+    assert "absolute error 1e-05" in text and "relative" not in text
+
+
+def test_mutation_is_reported_before_values():
+    """Is a function that moves x told so, not given a value message?"""
+    def moves(f, x, v, h=1e-5):
+        x += h * v
+        return (f(x) - f(x - 2 * h * v)) / (2 * h)
+    text = _failure(moves, np.sum, np.ones(2), np.ones(2), expected=2.0)
+    assert "changed its input `x` in place" in text
+
+
+def test_integer_inputs_are_named():
+    """Is an integer-array input named when the values come out wrong?"""
+    def no_float_copy(f, x, h=1e-5):
+        x = x.copy()
+        grad = np.zeros(x.shape)
+        for i in range(x.size):
+            old = x[i]
+            x[i] = old + h
+            up = f(x)
+            x[i] = old - h
+            down = f(x)
+            x[i] = old
+            grad[i] = (up - down) / (2 * h)
+        return grad
+    text = _failure(no_float_copy, lambda p: 3 * p[0] * p[1] + p[0]**2,
+                    np.array([1, 2]), expected=np.array([8.0, 3.0]))
+    assert "integers" in text and "float" in text
+
+
+def test_failure_renders_as_one_short_block():
+    """Does a failure in a notebook cell show only the question and cause?
+
+    Runs a real kernel (as nbgrader does) on a cell with a wrong answer
+    and reads the error output the student, Validate and feedback see.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import numpy as np\n"
+            "from course_utils.checks import assert_close, call_checked\n"
+            "def central_difference(f, x, h=1e-5):\n"
+            "    return (f(x + h) - f(x - h)) / 2*h\n"),
+        nbformat.v4.new_code_cell(
+            '"""Does central_difference compute (f(x+h) - f(x-h)) / (2h)?"""\n'
+            "_d = call_checked(central_difference, np.exp, 1.0, h=0.1,\n"
+            "                  name='central_difference(np.exp, 1.0, h=0.1)')\n"
+            "assert_close(_d, 2.7228, 'central_difference(np.exp, 1.0, h=0.1)',"
+            " rtol=1e-3)\n"),
+        nbformat.v4.new_code_cell(
+            '"""Is it zero?"""\n'
+            "assert 1 + 1 == 3, 'one and one make two'\n"),
+    ]
+    NotebookClient(nb, timeout=60, kernel_name="python3",
+                   allow_errors=True).execute()
+    (err,) = [o for o in nb.cells[1].outputs if o.output_type == "error"]
+    text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(err.traceback))
+    lines = text.splitlines()
+    assert lines[0].startswith("\u2717 Test failed: Does central_difference")
+    assert "h**2" in text and "brackets" in text
+    assert "course_utils" not in text and "Traceback" not in text
+    assert "2.7228" not in text
+    assert len(lines) <= 6 and max(map(len, lines)) <= 76
+    assert issubclass(AssertionError, AssertionError) and err.ename
+    # A plain assert in a test cell shows the cell's line and message.
+    (plain,) = [o for o in nb.cells[2].outputs if o.output_type == "error"]
+    text = "\n".join(plain.traceback)
+    assert "one and one make two" in text and "course_utils" not in text
+
+
+def test_errors_in_student_code_hide_the_helpers():
+    """Does an error inside the student's function skip our frames?"""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "from course_utils.checks import call_checked\n"
+        "def stub(x):\n"
+        "    raise ValueError(\"oops\")\n"
+        "call_checked(stub, 1.0)\n")]
+    NotebookClient(nb, timeout=60, kernel_name="python3",
+                   allow_errors=True).execute()
+    (err,) = [o for o in nb.cells[0].outputs if o.output_type == "error"]
+    text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(err.traceback))
+    assert "ValueError: oops" in text and "stub" in text
+    assert "checks.py" not in text
+
+
+def test_hints_apply_only_to_their_kind():
+    """Is a shape hint kept out of a wrong-value message?"""
+    hint = {"shape": "A gradient returned where its dot product was asked?"}
+    with pytest.raises(AssertionError, match="dot product"):
+        assert_close(np.ones(2), 2.6, "d", hint=hint)
+    with pytest.raises(AssertionError) as info:
+        assert_close(2.5, 2.6, "d", hint=hint)
+    assert "dot product" not in str(info.value)
+
+
+def test_an_unwritten_function_is_named():
+    """Is a stub's NotImplementedError turned into 'not written yet'?"""
+    from course_utils.checks import call_checked
+
+    def forward_difference(f, x, h=1e-5):
+        raise NotImplementedError()
+
+    with pytest.raises(AssertionError, match="forward_difference is not "
+                                             "written yet"):
+        call_checked(forward_difference, np.sin, 1.0)
+
+
+def test_check_fails_like_the_other_checks():
+    """Does check() raise the same one-block failure as assert_close?"""
+    from course_utils.checks import CheckFailed, check
+
+    check(1 < 2, "never shown")
+    with pytest.raises(CheckFailed, match="ratio is off") as info:
+        check(False, "the ratio is off")
+    assert isinstance(info.value, AssertionError)
+    assert info.value._render_traceback_()[-1] == "  the ratio is off"

@@ -1,22 +1,33 @@
 """Does `make lab` serve the course as a student would meet it?
 
-Starts the same JupyterLab command the Makefile runs (without a browser,
-on a free local port), then asks its REST API for the release notebooks
-and for the nbgrader assignment-list extension.
+Starts the lab the way `make lab` and `make instructor` do
+(``python -m autograder.lab``, without a browser, on a free local port) in
+a throw-away copy of the course, then asks its REST API for the work
+folder's notebooks, nbgrader's student panels, and the page config that
+hides the instructor panels; the server log must hold no exchange error.
+The work-folder tests prove that a student's edits in work/ survive
+`make lab` and a `git pull` of a new chapter.
 """
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
+
+from autograder import lab as course_lab
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "course-test-token"
+COURSE_ID = "nn-from-the-derivative-up"
 
 
 def _free_port():
@@ -28,37 +39,49 @@ def _free_port():
 def _get(url):
     req = urllib.request.Request(
         url, headers={"Authorization": f"token {TOKEN}"})
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return resp.status, resp.read()
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def _course_copy(dest):
+    """What a fresh clone holds that the lab uses (no work/, no exchange/)."""
+    for name in ("nbgrader_config.py",):
+        shutil.copy(ROOT / name, dest / name)
+    for name in ("autograder", "notebooks"):
+        shutil.copytree(ROOT / name, dest / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def _start(root, log, *flags):
     port = _free_port()
     env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    env["JUPYTER_RUNTIME_DIR"] = str(tmp_path_factory.mktemp("runtime"))
+    env["JUPYTER_RUNTIME_DIR"] = str(root / ".runtime")
+    env["PYTHONPATH"] = str(root)  # this copy's autograder package
     proc = subprocess.Popen(
-        [Path(sys.executable).parent / "jupyter", "lab", "--no-browser",
-         "--ServerApp.root_dir=.", "--LabApp.default_url=/lab/tree/notebooks",
-         f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
-         f"--IdentityProvider.token={TOKEN}", "--ServerApp.open_browser=False",
-         *(["--allow-root"] if os.geteuid() == 0 else [])],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "autograder.lab", *flags, "--root", str(root),
+         "--no-browser", f"--ServerApp.port={port}",
+         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}"],
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         try:
             _get(f"{base}/api/status")
-            break
+            return proc, base
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                pytest.fail("JupyterLab did not start within 60 s")
+                pytest.fail("JupyterLab did not start within 60 s:\n"
+                            + Path(log.name).read_text()[-3000:])
             time.sleep(0.3)
-    yield base
+
+
+def _stop(proc):
     proc.terminate()
     try:
         proc.wait(timeout=15)
@@ -66,31 +89,187 @@ def lab(tmp_path_factory):
         proc.kill()
 
 
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A student lab (make lab) on a fresh copy of the course."""
+    root = _course_copy(tmp_path_factory.mktemp("clone"))
+    with open(root / "lab.log", "w") as log:
+        proc, base = _start(root, log)
+        # What the Assignment List panel asks for on opening.
+        answers = {url: _get(f"{base}/{url}") for url in
+                   ("courses", f"assignments?course_id={COURSE_ID}")}
+        yield {"base": base, "root": root, "answers": answers}
+        _stop(proc)
+
+
 def test_lab_page_is_served(lab):
     """Does the JupyterLab page load?"""
-    status, body = _get(f"{lab}/lab")
+    status, body = _get(f"{lab['base']}/lab")
     assert status == 200 and b"JupyterLab" in body
 
 
-def test_release_notebooks_open(lab):
-    """Can every released notebook be opened through the contents API?"""
-    notebooks = sorted((ROOT / "notebooks").glob("*/*.ipynb"))
-    assert notebooks, "notebooks/ holds no release: run `make release`"
-    for nb in notebooks:
-        rel = nb.relative_to(ROOT).as_posix()
-        status, body = _get(f"{lab}/api/contents/{rel}")
+def test_work_folder_holds_every_release(lab):
+    """Does the lab open a work/ copy of every released notebook?"""
+    releases = sorted((ROOT / "notebooks").glob("*/*.ipynb"))
+    assert releases, "notebooks/ holds no release: run `make release`"
+    for nb in releases:
+        rel = f"work/{nb.parent.name}/{nb.name}"
+        status, body = _get(f"{lab['base']}/api/contents/{rel}")
         model = json.loads(body)
         assert status == 200 and model["type"] == "notebook"
         assert model["content"]["cells"], f"{rel} opened empty"
+        assert (lab["root"] / rel).read_bytes() == nb.read_bytes()
 
 
 def test_python_kernel_is_available(lab):
     """Is there a Python kernel for the notebooks' kernelspec?"""
-    _, body = _get(f"{lab}/api/kernelspecs")
+    _, body = _get(f"{lab['base']}/api/kernelspecs")
     assert "python3" in json.loads(body)["kernelspecs"]
 
 
-def test_nbgrader_assignment_list_is_active(lab):
-    """Is nbgrader's student extension answering inside the lab?"""
-    status, _ = _get(f"{lab}/assignments?course_id=nn-from-the-derivative-up")
-    assert status == 200
+def test_assignment_list_answers_without_exchange_errors(lab):
+    """Do the student panels answer, with no exchange error in the log?"""
+    for url, (status, body) in lab["answers"].items():
+        assert status == 200, url
+        assert json.loads(body)["success"] is True, (url, body[:300])
+    assert (lab["root"] / "exchange").is_dir()
+    log = (lab["root"] / "lab.log").read_text()
+    assert "exchange directory does not exist" not in log
+    assert "Unwritable directory" not in log
+    assert "ExchangeError" not in log
+
+
+def _post(url, data):
+    req = urllib.request.Request(
+        url, data=urllib.parse.urlencode(data).encode(), method="POST",
+        headers={"Authorization": f"token {TOKEN}"})
+    with urllib.request.urlopen(req, timeout=120) as resp:
+        return resp.status, resp.read()
+
+
+def test_validate_shows_the_short_failure_block(lab):
+    """Does nbgrader's Validate report a wrong answer as the short block?"""
+    from nbgrader_course import fill, solution_sources
+
+    name = "01_numerical_derivatives"
+    release = nbformat.read(ROOT / "notebooks" / name / f"{name}.ipynb", 4)
+    right = solution_sources(nbformat.read(
+        ROOT / "solutions" / name / f"{name}.ipynb", 4))
+    right["central_difference"] = (
+        "def central_difference(f, x, h=1e-5):\n"
+        "    return (f(x + h) - f(x - h)) / 2*h\n")
+    rel = f"work/{name}/wrong.ipynb"
+    nbformat.write(fill(release, right, drop_ungraded_code=True),
+                   lab["root"] / rel)
+    status, body = _post(f"{lab['base']}/assignments/validate",
+                         {"path": rel})
+    answer = json.loads(body)
+    assert status == 200 and answer["success"] is True, answer
+    text = json.dumps(answer["value"], ensure_ascii=False)
+    assert "Test failed: Does central_difference compute" in text
+    assert "brackets" in text
+    assert "checks.py" not in text and "Traceback" not in text
+
+
+def _disabled(base):
+    _, body = _get(f"{base}/lab")
+    text = body.decode()
+    start = text.index('id="jupyter-config-data"')
+    start = text.index("{", start)
+    end = text.index("</script>", start)
+    return set(json.loads(text[start:end])["disabledExtensions"])
+
+
+def test_student_lab_hides_instructor_panels(lab):
+    """Are Create Assignment and Formgrader off for students?"""
+    disabled = _disabled(lab["base"])
+    assert set(course_lab.INSTRUCTOR_ONLY) <= disabled
+    assert "@jupyter/nbgrader:assignment-list" not in disabled
+    assert "@jupyter/nbgrader:validate-assignment" not in disabled
+    status, _ = _get(f"{lab['base']}/formgrader")
+    assert status == 404
+
+
+def test_instructor_lab_shows_instructor_panels(tmp_path):
+    """Does `make instructor` keep every nbgrader panel?"""
+    root = _course_copy(tmp_path)
+    with open(root / "lab.log", "w") as log:
+        proc, base = _start(root, log, "--instructor")
+        try:
+            disabled = _disabled(base)
+            formgrader, _ = _get(f"{base}/formgrader")
+        finally:
+            _stop(proc)
+    assert not disabled & set(course_lab.INSTRUCTOR_ONLY)
+    assert formgrader == 200
+
+
+def test_release_is_not_dirty_on_open():
+    """Does each release store the metadata JupyterLab writes on open?"""
+    info = course_lab.lab_language_info()
+    for path in sorted((ROOT / "notebooks").glob("*/*.ipynb")):
+        meta = nbformat.read(path, 4).metadata
+        assert meta["language_info"] == info, path.name
+        assert meta["kernelspec"] == course_lab.KERNELSPEC, path.name
+
+
+# --------------------------------------------------------------------------
+# work/: the student's own copies
+# --------------------------------------------------------------------------
+def test_work_copies_never_overwrite(tmp_path):
+    """Are new chapters copied to work/ and a student's edits kept?"""
+    root = _course_copy(tmp_path)
+    first = course_lab.copy_new_work(root)
+    assert first
+    mine = first[0]
+    mine.write_text("my answers")
+    new = root / "notebooks" / "99_new" / "99_new.ipynb"
+    new.parent.mkdir()
+    new.write_text("{}")
+    again = course_lab.copy_new_work(root)
+    assert again == [root / "work" / "99_new" / "99_new.ipynb"]
+    assert mine.read_text() == "my answers"
+
+
+def _git(cwd, *args):
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org",
+         "-c", "init.defaultBranch=main", "-c", "advice.detachedHead=false",
+         *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_git_pull_after_work_is_clean(tmp_path):
+    """Does `git pull` of a new chapter succeed after edits in work/?"""
+    upstream = tmp_path / "upstream"
+    upstream.mkdir()
+    _course_copy(upstream)
+    shutil.copy(ROOT / ".gitignore", upstream / ".gitignore")
+    _git(upstream, "init", "-q")
+    _git(upstream, "add", ".")
+    _git(upstream, "commit", "-qm", "course")
+    _git(tmp_path, "clone", "-q", "--bare", str(upstream), "course.git")
+    student = tmp_path / "student"
+    _git(tmp_path, "clone", "-q", str(tmp_path / "course.git"), "student")
+    # The student's first hour: make lab, then answers typed in work/.
+    course_lab.prepare(student)
+    for nb in (student / "work").rglob("*.ipynb"):
+        nb.write_text(nb.read_text().replace("raise NotImplementedError()",
+                                             "return 0.0"))
+    assert _git(student, "status", "--porcelain") == ""
+    # The instructor publishes a new chapter.
+    new = upstream / "notebooks" / "99_new" / "99_new.ipynb"
+    new.parent.mkdir()
+    new.write_text("{}\n")
+    _git(upstream, "add", ".")
+    _git(upstream, "commit", "-qm", "chapter 99")
+    _git(upstream, "push", "-q", str(tmp_path / "course.git"), "HEAD")
+    _git(student, "pull", "-q", "--ff-only")
+    assert (student / "notebooks" / "99_new" / "99_new.ipynb").exists()
+    edited = next((student / "work").rglob("*.ipynb")).read_text()
+    assert "return 0.0" in edited
+    course_lab.prepare(student)
+    assert (student / "work" / "99_new" / "99_new.ipynb").exists()
+    assert _git(student, "status", "--porcelain") == ""
