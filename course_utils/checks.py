@@ -988,3 +988,38 @@ def check(condition, message):
     __tracebackhide__ = True
     if not condition:
         _fail(message)
+
+
+# --------------------------------------------------------------------------
+# unpack
+# --------------------------------------------------------------------------
+def _describe(value):
+    if value is None:
+        return "None (a missing `return`?)"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)} values"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return f"a {type(value).__name__}"
+
+
+def unpack(result, names, call="your function"):
+    """result as a tuple of len(names) values, or a message for a learner.
+
+    result: what the student's function returned.
+    names: what it should return, e.g. ("w", "costs").
+    call: how to call the call in a message, e.g. "fit_w(x, y, ...)".
+    A tuple or list (or an array with one entry per name) of the right
+    length is accepted.  Raises AssertionError saying what came back
+    instead, so a wrong return never ends in a bare unpacking error.
+    """
+    names = tuple(names)
+    ok = (isinstance(result, (tuple, list)) or (
+        isinstance(result, np.ndarray) and result.ndim >= 1))
+    if ok and len(result) == len(names):
+        return tuple(result)
+    listed = ", ".join(names)
+    _fail(
+        f"{call} should return {len(names)} values, ({listed}), as in "
+        f"`return {listed}`, but it returned {_describe(result)}."
+    )

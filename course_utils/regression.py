@@ -17,6 +17,10 @@ needs one takes ``half=``:
   (cost 855.0 at w = 1, b = 0).
 
 Both have the same minimiser: :func:`least_squares`, the closed form.
+
+Feature scaling: :func:`standardize` maps x to mean 0 and (population)
+standard deviation 1, and :func:`unscale` turns parameters fitted on the
+scaled x back into the original units.
 """
 
 import math
@@ -31,6 +35,8 @@ __all__ = [
     "mse",
     "mse_gradient",
     "predict",
+    "standardize",
+    "unscale",
 ]
 
 
@@ -225,3 +231,52 @@ def _cost(x, y, w, b, half):
     err = y - _linear(x, w, b)
     cost = float(np.mean(err ** 2))
     return cost / 2.0 if half else cost
+
+
+# ---------------------------------------------------------- feature scaling
+def standardize(x):
+    """Scale x to mean 0 and standard deviation 1, feature by feature.
+
+    x: (N,) float64, or (N, D) with one feature per column.
+    Returns (x_scaled, mean, std): x_scaled like x; mean and std floats
+    for x (N,), (D,) float64 for x (N, D).  std is the population
+    standard deviation (ddof = 0, np.std's default).
+    Raises ValueError for a constant feature (std 0: nothing to scale).
+    """
+    x = _check_x(x)
+    mean = np.mean(x, axis=0)
+    std = np.std(x, axis=0)
+    if np.any(std == 0):
+        raise ValueError(
+            "a feature of x is constant (standard deviation 0), so it "
+            "cannot be standardized; drop it"
+        )
+    x_scaled = (x - mean) / std
+    if x.ndim == 1:
+        return x_scaled, float(mean), float(std)
+    return x_scaled, mean, std
+
+
+def unscale(w_s, b_s, mean, std):
+    """Parameters fitted on standardized x, in the original units.
+
+    y_hat = w_s (x - mean) / std + b_s = (w_s / std) x + b_s - w_s mean / std
+    (summed over the D features for x (N, D)).
+    w_s: float, or (D,) float64; b_s: float; mean, std: as
+    :func:`standardize` returned them.
+    Returns (w, b): w like w_s, b a float.
+    """
+    w_s = _as_finite("w_s", w_s)
+    mean = _as_finite("mean", mean)
+    std = _as_finite("std", std)
+    b_s = _check_b(b_s)
+    if not (w_s.shape == mean.shape == std.shape and w_s.ndim <= 1):
+        raise ValueError(
+            f"w_s, mean and std must have the same shape, () or (D,), but "
+            f"they have {w_s.shape}, {mean.shape} and {std.shape}"
+        )
+    if np.any(std <= 0):
+        raise ValueError("std must be > 0")
+    w = w_s / std
+    b = b_s - float(np.sum(w * mean))
+    return (float(w) if w.ndim == 0 else w), b

@@ -459,3 +459,74 @@ def fp16_bit_explorer(bits=0x3C00, neighbours=3):
 
 
 __all__ += ["fp16_bit_explorer"]
+
+
+def descent_path_widget(cost, run, lr=0.06, lr_range=(0.005, 0.2),
+                        lr_step=0.005, num_epochs=50, epochs_range=(1, 300),
+                        xlim=(-5, 5), ylim=(-5, 5), labels=("$w$", "$b$")):
+    """lr and epochs sliders redrawing a descent path and its cost curve.
+
+    cost: the cost of two parameters, elementwise on grids:
+      cost(U, V) -> (num, num), drawn as contours (log-spaced levels).
+    run: function (lr, num_epochs) -> (path, costs): path (T, 2), the
+      iterates from the start on; costs (T,), the cost at each.  It runs
+      on every move, so it should take well under a second.
+    lr, num_epochs: initial values; lr_range, lr_step: the lr slider;
+      epochs_range: (low, high) of the epochs slider.
+    xlim, ylim, labels: the contour plot's window and axis names.
+    Returns an ipywidgets.VBox whose children are (lr_slider,
+    epochs_slider, readout, out).  Its ``figure`` attribute holds the
+    figure drawn last (contours and path left, cost curve right).
+    """
+    from course_utils.plotting import plot_contour_path
+
+    lr_slider = widgets.FloatSlider(
+        value=lr, min=lr_range[0], max=lr_range[1], step=lr_step,
+        description="lr", continuous_update=False, readout_format=".3f",
+    )
+    epochs_slider = widgets.IntSlider(
+        value=num_epochs, min=epochs_range[0], max=epochs_range[1],
+        description="epochs", continuous_update=False,
+    )
+    readout = widgets.HTML()
+    out = widgets.Output()
+    box = widgets.VBox([lr_slider, epochs_slider, readout, out])
+
+    def draw():
+        path, costs = run(lr_slider.value, epochs_slider.value)
+        path = np.asarray(path, dtype=np.float64).reshape(-1, 2)
+        costs = np.asarray(costs, dtype=np.float64)
+        path = np.where(np.isfinite(path), path, np.nan)
+        finite = costs[np.isfinite(costs)]
+        # Zig-zag: a parameter's step keeps changing sign (a smooth
+        # descent on a quadratic bowl changes it at most once).
+        steps = np.diff(path, axis=0)
+        turns = int(np.max(np.sum(steps[1:] * steps[:-1] < 0, axis=0),
+                           initial=0))
+        if finite.size < costs.size or (
+            finite.size > 1 and finite[-1] > finite[0]
+        ):
+            verdict = "diverged: the cost grows (lr too large)"
+        elif turns >= 3:
+            verdict = f"zig-zags (a step reverses {turns} times)"
+        else:
+            verdict = "goes down without zig-zagging"
+        readout.value = (
+            f"lr = {lr_slider.value:.3f}, {epochs_slider.value} epochs: "
+            f"{verdict}"
+            + (f"; cost {finite[0]:.4g} to {finite[-1]:.4g}"
+               if finite.size else "")
+        )
+        fig, (ax_path, ax_cost) = plt.subplots(1, 2, figsize=(10, 4))
+        plot_contour_path(cost, path, xlim=xlim, ylim=ylim, ax=ax_path,
+                          labels=labels, log_levels=True)
+        shown = np.where(np.isfinite(costs) & (costs > 0), costs, np.nan)
+        plot_cost_curve(shown, ax=ax_cost, xlabel="epoch", logy=True)
+        ax_cost.set_title("cost before each update")
+        box.figure = fig
+        return fig
+
+    for slider in (lr_slider, epochs_slider):
+        slider.observe(lambda change: _redraw(out, draw), names="value")
+    _redraw(out, draw)
+    return box

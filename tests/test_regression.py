@@ -20,6 +20,8 @@ from course_utils.regression import (
     mse,
     mse_gradient,
     predict,
+    standardize,
+    unscale,
 )
 
 # The seed's cost table for y_hat = w x on study_hours(); every entry is
@@ -196,3 +198,44 @@ def test_bad_arguments_get_clear_errors(call, error, match):
     x, y = study_hours()
     with pytest.raises(error, match=match):
         call(x, y)
+
+
+# ------------------------------------------------------ feature scaling
+@settings(max_examples=30, deadline=None)
+@given(N=st.integers(2, 40), D=st.sampled_from([None, 1, 3]),
+       seed=st.integers(0, 999))
+def test_standardize_gives_mean_0_and_population_std_1(N, D, seed):
+    """Does standardize centre and scale each feature (ddof = 0), and
+    does unscale undo it for the fitted line?"""
+    rng = np.random.default_rng(seed)
+    x = 100 * rng.standard_normal(N if D is None else (N, D)) + 7
+    x_s, mean, std = standardize(x)
+    np.testing.assert_allclose(np.mean(x_s, axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(np.std(x_s, axis=0), 1, rtol=1e-12)
+    np.testing.assert_allclose(x_s * std + mean, x, rtol=1e-12, atol=1e-9)
+    assert np.shape(mean) == np.shape(std) == np.shape(x[0])
+    w_s = 1.5 if D is None else rng.standard_normal(D)
+    w, b = unscale(w_s, 2.0, mean, std)
+    np.testing.assert_allclose(predict(x, w, b), predict(x_s, w_s, 2.0),
+                               rtol=1e-9, atol=1e-9)
+
+
+def test_standardize_and_unscale_recover_celsius_to_fahrenheit():
+    """Does GD on standardized celsius give w = 1.8, b = 32 once unscaled?"""
+    c, f = celsius_fahrenheit()
+    c_s, mean, std = standardize(c)
+    assert mean == 49.5 and math.isclose(std, math.sqrt(9999 / 12))
+    w_s, b_s, _ = fit_gd(c_s, f, lr=0.5, num_epochs=100, half=True)
+    w, b = unscale(w_s, b_s, mean, std)
+    assert math.isclose(w, 1.8, rel_tol=1e-12)
+    assert math.isclose(b, 32.0, rel_tol=1e-12)
+
+
+def test_scaling_refuses_what_it_cannot_do():
+    """Are a constant feature and mismatched shapes refused clearly?"""
+    with pytest.raises(ValueError, match="constant"):
+        standardize(np.ones(4))
+    with pytest.raises(ValueError, match="same shape"):
+        unscale(np.ones(2), 0.0, 1.0, 1.0)
+    with pytest.raises(ValueError, match="std must be > 0"):
+        unscale(1.0, 0.0, 0.0, 0.0)

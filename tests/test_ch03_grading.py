@@ -1,0 +1,673 @@
+"""Does the chapter 03 autograder separate right answers from wrong ones?
+
+Built like tests/test_ch01_grading.py: one nbgrader process per core, each
+in a temporary copy of the course, grades a batch of students: the blank
+release (0 on every graded cell), the solution (full marks), "wrong"
+students carrying one plausible mistake in every exercise (the k-th wrong
+version of each), and "alt" students whose answers are right in another
+style (loops and lists; functions that reuse each other), who must keep
+full marks.  Every exercise's score is pinned, so a mistake costs exactly
+its exercise's points and no other's, and a few of the messages a student
+sees are checked word for word.
+"""
+import csv
+import fcntl
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from nbgrader_course import ROOT, failure_messages, fill, grade, make_course
+from nbgrader_course import solution_sources, submit
+
+ASSIGNMENT = "03_regression"
+NOTEBOOK = f"{ASSIGNMENT}.ipynb"
+NB_NAME = ASSIGNMENT  # the gradebook names a notebook without .ipynb
+
+# Exercise -> its graded cells and their points.
+EXERCISES = {
+    "mse": {"test_mse_values": 2, "test_mse_lists": 1},
+    "mse_gradient_w": {"test_mse_gradient_w_values": 2,
+                       "test_mse_gradient_w_numerical": 1},
+    "fit_w": {"test_fit_w_seed_run": 2, "test_fit_w_costs": 1},
+    "gradients_wb": {"test_gradients_wb_values": 2,
+                     "test_gradients_wb_numerical": 1},
+    "fit_wb": {"test_fit_wb_first_step": 2, "test_fit_wb_costs": 1},
+    "least_squares_line": {"test_least_squares_line_values": 2,
+                           "test_least_squares_line_normal_equations": 1},
+    "scaling": {"test_standardize": 2, "test_unscale": 2,
+                "test_celsius_recovered": 1},
+}
+TOTAL = sum(sum(cells.values()) for cells in EXERCISES.values())
+
+# Plausible wrong answers: (what it is, {solution cell: source}, expected
+# score of the exercise).  A plain string replaces the solution cell named
+# like the exercise.  A partial score means the mistake breaks only some
+# behaviours (e.g. the costs but not the fitted w).
+WRONG = {
+    "mse": [
+        ("sum instead of mean", """
+def mse(y, y_hat):
+    y, y_hat = np.asarray(y, dtype=float), np.asarray(y_hat, dtype=float)
+    return float(np.sum((y - y_hat) ** 2))
+""", 0),
+        ("no conversion: breaks on lists", """
+def mse(y, y_hat):
+    return np.mean((y - y_hat) ** 2)
+""", 2),
+        ("half the mean (the 1/2N cost)", """
+def mse(y, y_hat):
+    y, y_hat = np.asarray(y, dtype=float), np.asarray(y_hat, dtype=float)
+    return float(np.mean((y - y_hat) ** 2) / 2)
+""", 0),
+        ("square of the mean error", """
+def mse(y, y_hat):
+    y, y_hat = np.asarray(y, dtype=float), np.asarray(y_hat, dtype=float)
+    return float(np.mean(y - y_hat) ** 2)
+""", 0),
+        ("squared errors, no mean", """
+def mse(y, y_hat):
+    y, y_hat = np.asarray(y, dtype=float), np.asarray(y_hat, dtype=float)
+    return (y - y_hat) ** 2
+""", 0),
+        ("delegates to scikit-learn", """
+from sklearn.metrics import mean_squared_error
+
+def mse(y, y_hat):
+    return float(mean_squared_error(y, y_hat))
+""", 0),
+        ("root of the mean", """
+def mse(y, y_hat):
+    y, y_hat = np.asarray(y, dtype=float), np.asarray(y_hat, dtype=float)
+    return float(np.sqrt(np.mean((y - y_hat) ** 2)))
+""", 0),
+    ],
+    "mse_gradient_w": [
+        ("missing factor 2", """
+def mse_gradient_w(x, y, w):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return float(np.mean(-x * (y - w * x)))
+""", 0),
+        ("sign flipped", """
+def mse_gradient_w(x, y, w):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return float(np.mean(2 * x * (y - w * x)))
+""", 0),
+        ("sum instead of mean", """
+def mse_gradient_w(x, y, w):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return float(np.sum(-2 * x * (y - w * x)))
+""", 0),
+        ("chain rule without the inner derivative x", """
+def mse_gradient_w(x, y, w):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return float(np.mean(-2 * (y - w * x)))
+""", 0),
+        ("delegates to the reference kernel", """
+def mse_gradient_w(x, y, w):
+    return cur.mse_gradient(x, y, w)[0]
+""", 0),
+        ("w left out of the residual", """
+def mse_gradient_w(x, y, w):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return float(np.mean(-2 * x * y))
+""", 0),
+    ],
+    "fit_w": [
+        ("cost recorded after the update", """
+def fit_w(x, y, w0, lr, num_epochs):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w, costs = float(w0), []
+    for _ in range(num_epochs):
+        w = w - lr * np.mean(-2 * x * (y - w * x))
+        costs.append(np.mean((y - w * x) ** 2))
+    return w, costs
+""", 2),
+        ("gradient ascent (w + lr * grad)", """
+def fit_w(x, y, w0, lr, num_epochs):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w, costs = float(w0), []
+    for _ in range(num_epochs):
+        costs.append(np.mean((y - w * x) ** 2))
+        w = w + lr * np.mean(-2 * x * (y - w * x))
+    return w, costs
+""", 0),
+        ("one update too many", """
+def fit_w(x, y, w0, lr, num_epochs):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w, costs = float(w0), []
+    for _ in range(num_epochs + 1):
+        costs.append(np.mean((y - w * x) ** 2))
+        w = w - lr * np.mean(-2 * x * (y - w * x))
+    return w, costs
+""", 0),
+        ("gradient without the factor 2", """
+def fit_w(x, y, w0, lr, num_epochs):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w, costs = float(w0), []
+    for _ in range(num_epochs):
+        costs.append(np.mean((y - w * x) ** 2))
+        w = w - lr * np.mean(-x * (y - w * x))
+    return w, costs
+""", 0),
+        ("ignores w0 (starts at 0)", """
+def fit_w(x, y, w0, lr, num_epochs):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w, costs = 0.0, []
+    for _ in range(num_epochs):
+        costs.append(np.mean((y - w * x) ** 2))
+        w = w - lr * np.mean(-2 * x * (y - w * x))
+    return w, costs
+""", 0),
+        ("costs as sums of squares", """
+def fit_w(x, y, w0, lr, num_epochs):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w, costs = float(w0), []
+    for _ in range(num_epochs):
+        costs.append(np.sum((y - w * x) ** 2))
+        w = w - lr * np.mean(-2 * x * (y - w * x))
+    return w, costs
+""", 2),
+        ("returns only w", """
+def fit_w(x, y, w0, lr, num_epochs):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w = float(w0)
+    for _ in range(num_epochs):
+        w = w - lr * np.mean(-2 * x * (y - w * x))
+    return w
+""", 0),
+    ],
+    "gradients_wb": [
+        ("dw and db swapped", """
+def gradients_wb(x, y, w, b):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    err = y - (w * x + b)
+    return np.mean(-err), np.mean(-x * err)
+""", 0),
+        ("gradient of the plain MSE (factor 2)", """
+def gradients_wb(x, y, w, b):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    err = y - (w * x + b)
+    return np.mean(-2 * x * err), np.mean(-2 * err)
+""", 0),
+        ("sign flipped", """
+def gradients_wb(x, y, w, b):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    err = y - (w * x + b)
+    return np.mean(x * err), np.mean(err)
+""", 0),
+        ("b left out of the prediction", """
+def gradients_wb(x, y, w, b):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    err = y - w * x
+    return np.mean(-x * err), np.mean(-err)
+""", 0),
+        ("sums instead of means", """
+def gradients_wb(x, y, w, b):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    err = y - (w * x + b)
+    return np.sum(-x * err), np.sum(-err)
+""", 0),
+        ("db with the x of dw", """
+def gradients_wb(x, y, w, b):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    err = y - (w * x + b)
+    return np.mean(-x * err), np.mean(-x * err)
+""", 0),
+    ],
+    "fit_wb": [
+        ("sequential update: b's gradient at the new w", """
+def fit_wb(x, y, w0, b0, lr, num_epochs):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w, b, costs = float(w0), float(b0), []
+    for _ in range(num_epochs):
+        costs.append(np.mean((y - (w * x + b)) ** 2) / 2)
+        w = w - lr * np.mean(-x * (y - (w * x + b)))
+        b = b - lr * np.mean(-(y - (w * x + b)))
+    return w, b, costs
+""", 0),
+        ("cost recorded after the update", """
+def fit_wb(x, y, w0, b0, lr, num_epochs):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w, b, costs = float(w0), float(b0), []
+    for _ in range(num_epochs):
+        err = y - (w * x + b)
+        w, b = w - lr * np.mean(-x * err), b - lr * np.mean(-err)
+        costs.append(np.mean((y - (w * x + b)) ** 2) / 2)
+    return w, b, costs
+""", 2),
+        ("costs without the 1/2", """
+def fit_wb(x, y, w0, b0, lr, num_epochs):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w, b, costs = float(w0), float(b0), []
+    for _ in range(num_epochs):
+        err = y - (w * x + b)
+        costs.append(np.mean(err ** 2))
+        w, b = w - lr * np.mean(-x * err), b - lr * np.mean(-err)
+    return w, b, costs
+""", 2),
+        ("b never updated", """
+def fit_wb(x, y, w0, b0, lr, num_epochs):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w, b, costs = float(w0), float(b0), []
+    for _ in range(num_epochs):
+        err = y - (w * x + b)
+        costs.append(np.mean(err ** 2) / 2)
+        w = w - lr * np.mean(-x * err)
+    return w, b, costs
+""", 0),
+        ("gradient of the plain MSE (factor 2)", """
+def fit_wb(x, y, w0, b0, lr, num_epochs):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w, b, costs = float(w0), float(b0), []
+    for _ in range(num_epochs):
+        err = y - (w * x + b)
+        costs.append(np.mean(err ** 2) / 2)
+        w, b = w - lr * np.mean(-2 * x * err), b - lr * np.mean(-2 * err)
+    return w, b, costs
+""", 0),
+        ("delegates to the reference kernel", """
+def fit_wb(x, y, w0, b0, lr, num_epochs):
+    w, b, hist = cur.fit_gd(x, y, lr=lr, num_epochs=num_epochs, w0=w0,
+                            b0=b0, half=True)
+    return w, b, hist["cost"][:-1]
+""", 0),
+        ("returns (w, b) without the costs", """
+def fit_wb(x, y, w0, b0, lr, num_epochs):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w, b = float(w0), float(b0)
+    for _ in range(num_epochs):
+        err = y - (w * x + b)
+        w, b = w - lr * np.mean(-x * err), b - lr * np.mean(-err)
+    return w, b
+""", 0),
+    ],
+    "least_squares_line": [
+        ("slope and intercept swapped", """
+def least_squares_line(x, y):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w = np.sum((x - x.mean()) * (y - y.mean())) / np.sum((x - x.mean()) ** 2)
+    return y.mean() - w * x.mean(), w
+""", 0),
+        ("slope of the line through the origin", """
+def least_squares_line(x, y):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w = np.sum(x * y) / np.sum(x ** 2)
+    return w, y.mean() - w * x.mean()
+""", 0),
+        ("intercept with the wrong sign", """
+def least_squares_line(x, y):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w = np.sum((x - x.mean()) * (y - y.mean())) / np.sum((x - x.mean()) ** 2)
+    return w, y.mean() + w * x.mean()
+""", 0),
+        ("sample covariance over population variance", """
+def least_squares_line(x, y):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w = np.cov(x, y)[0, 1] / np.var(x)
+    return w, y.mean() - w * x.mean()
+""", 0),
+        ("np.polyfit", """
+def least_squares_line(x, y):
+    w, b = np.polyfit(x, y, 1)
+    return w, b
+""", 0),
+        ("scipy.stats.linregress", """
+from scipy import stats
+
+def least_squares_line(x, y):
+    fit = stats.linregress(x, y)
+    return fit.slope, fit.intercept
+""", 0),
+    ],
+    "scaling": [
+        ("sample standard deviation (ddof = 1)", {"standardize": """
+def standardize(x):
+    x = np.asarray(x, dtype=float)
+    mean, std = x.mean(), x.std(ddof=1)
+    return (x - mean) / std, mean, std
+"""}, 3),
+        ("unscale multiplies by std", {"unscale": """
+def unscale(w_s, b_s, mean, std):
+    return w_s * std, b_s - w_s * mean / std
+"""}, 2),
+        ("unscale forgets the shift", {"unscale": """
+def unscale(w_s, b_s, mean, std):
+    return w_s / std, b_s
+"""}, 2),
+        ("standardize does not centre", {"standardize": """
+def standardize(x):
+    x = np.asarray(x, dtype=float)
+    return x / np.std(x), np.mean(x), np.std(x)
+"""}, 2),
+        ("standardize returns (x_scaled, std, mean)", {"standardize": """
+def standardize(x):
+    x = np.asarray(x, dtype=float)
+    return (x - x.mean()) / x.std(), x.std(), x.mean()
+"""}, 2),
+        ("standardize changes x in place", {"standardize": """
+def standardize(x):
+    x = np.asarray(x, dtype=float)
+    mean, std = float(np.mean(x)), float(np.std(x))
+    x -= mean
+    x /= std
+    return x, mean, std
+"""}, 2),
+        ("unscale with the shift's sign flipped", {"unscale": """
+def unscale(w_s, b_s, mean, std):
+    return w_s / std, b_s + w_s * mean / std
+"""}, 2),
+    ],
+}
+# The solution cells each exercise owns (grade ids).
+SOLUTION_CELLS = {ex: (ex,) for ex in EXERCISES}
+SOLUTION_CELLS["scaling"] = ("standardize", "unscale")
+N_WRONG = max(len(v) for v in WRONG.values())
+
+# Right answers in other styles: each student must keep full marks.
+ALT = {
+    "alt_loops": {  # plain Python loops, lists in and out
+        "mse": """
+def mse(y, y_hat):
+    total = 0.0
+    for target, guess in zip(y, y_hat):
+        total += (target - guess) ** 2
+    return total / len(y)
+""",
+        "mse_gradient_w": """
+def mse_gradient_w(x, y, w):
+    total = 0.0
+    for xi, yi in zip(x, y):
+        total += -2 * xi * (yi - w * xi)
+    return total / len(x)
+""",
+        "fit_w": """
+def fit_w(x, y, w0, lr, num_epochs):
+    w, costs, n = w0, [], len(x)
+    for epoch in range(num_epochs):
+        cost, grad = 0.0, 0.0
+        for xi, yi in zip(x, y):
+            cost += (yi - w * xi) ** 2 / n
+            grad += -2 * xi * (yi - w * xi) / n
+        costs.append(cost)
+        w -= lr * grad
+    return w, costs
+""",
+        "gradients_wb": """
+def gradients_wb(x, y, w, b):
+    dw = db = 0.0
+    for xi, yi in zip(x, y):
+        err = yi - (w * xi + b)
+        dw -= xi * err
+        db -= err
+    return [dw / len(x), db / len(x)]
+""",
+        "fit_wb": """
+def fit_wb(x, y, w0, b0, lr, num_epochs):
+    w, b, costs, n = w0, b0, [], len(x)
+    for epoch in range(num_epochs):
+        cost = dw = db = 0.0
+        for xi, yi in zip(x, y):
+            err = yi - (w * xi + b)
+            cost += err ** 2 / (2 * n)
+            dw -= xi * err / n
+            db -= err / n
+        costs.append(cost)
+        w, b = w - lr * dw, b - lr * db
+    return w, b, costs
+""",
+        "least_squares_line": """
+def least_squares_line(x, y):
+    n = len(x)
+    x_mean, y_mean = sum(x) / n, sum(y) / n
+    num = den = 0.0
+    for xi, yi in zip(x, y):
+        num += (xi - x_mean) * (yi - y_mean)
+        den += (xi - x_mean) ** 2
+    w = num / den
+    return [w, y_mean - w * x_mean]
+""",
+        "standardize": """
+def standardize(x):
+    n = len(x)
+    mean = sum(x) / n
+    std = (sum((v - mean) ** 2 for v in x) / n) ** 0.5
+    return [(v - mean) / std for v in x], mean, std
+""",
+        "unscale": """
+def unscale(w_s, b_s, mean, std):
+    return [w_s / std, b_s - w_s * mean / std]
+""",
+    },
+    "alt_reuse": {  # functions built on each other, arrays, np.linalg.solve
+        "fit_w": """
+def fit_w(x, y, w0, lr, num_epochs):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w, costs = w0, np.zeros(num_epochs)
+    for k in range(num_epochs):
+        costs[k] = mse(y, w * x)
+        w = w - lr * mse_gradient_w(x, y, w)
+    return w, costs
+""",
+        "fit_wb": """
+def fit_wb(x, y, w0, b0, lr, num_epochs):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w, b, costs = w0, b0, []
+    for _ in range(num_epochs):
+        costs.append(mse(y, w * x + b) / 2)
+        dw, db = gradients_wb(x, y, w, b)
+        w, b = w - lr * dw, b - lr * db
+    return w, b, np.array(costs)
+""",
+        "least_squares_line": """
+def least_squares_line(x, y):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    # The normal equations: the gradient of J set to zero.
+    A = np.array([[np.mean(x * x), np.mean(x)], [np.mean(x), 1.0]])
+    rhs = np.array([np.mean(x * y), np.mean(y)])
+    w, b = np.linalg.solve(A, rhs)
+    return w, b
+""",
+        "standardize": """
+def standardize(x):
+    x = np.array(x, dtype=float)
+    mean = x.mean()
+    std = np.sqrt(np.mean((x - mean) ** 2))
+    x -= mean  # on the copy made above
+    x /= std
+    return x, mean, std
+""",
+        "unscale": """
+def unscale(w_s, b_s, mean, std):
+    w = w_s / std
+    return np.array([w, b_s - w * mean])
+""",
+    },
+}
+
+# Messages a student sees: (student, graded cell, words in the message).
+MESSAGES = [
+    ("wrong0", "test_mse_values", "5 times too large"),
+    ("wrong1", "test_mse_lists", "lists cannot be subtracted"),
+    ("wrong0", "test_mse_gradient_w_values", "half as large"),
+    ("wrong0", "test_fit_w_costs", "costs after each update"),
+    ("wrong6", "test_fit_w_seed_run", "should return 2 values, (w, costs)"),
+    ("wrong0", "test_gradients_wb_values", "look swapped"),
+    ("wrong0", "test_fit_wb_first_step", "computed with the updated w"),
+    ("wrong1", "test_fit_wb_costs", "costs after each update"),
+    ("wrong4", "test_least_squares_line_values", "uses numpy.polyfit"),
+    ("wrong0", "test_standardize", "sample standard deviation"),
+    ("wrong5", "test_standardize", "changed its input `x` in place"),
+    ("wrong3", "test_celsius_recovered", "w in degrees Fahrenheit"),
+    ("wrong1", "test_unscale", "looks multiplied by std"),
+    ("wrong4", "test_standardize", "mean and std look swapped"),
+]
+
+
+def _expected(student):
+    """{exercise: expected score} for a student of the batch."""
+    full = {ex: sum(cells.values()) for ex, cells in EXERCISES.items()}
+    if student == "stub":
+        return dict.fromkeys(EXERCISES, 0)
+    if student == "solution" or student in ALT:
+        return full
+    k = int(student.removeprefix("wrong"))
+    return {
+        ex: WRONG[ex][k][2] if k < len(WRONG[ex]) else full[ex]
+        for ex in EXERCISES
+    }
+
+
+def _variant_sources(ex, variant):
+    sources = variant if isinstance(variant, dict) else {ex: variant}
+    assert set(sources) <= set(SOLUTION_CELLS[ex]), (ex, sorted(sources))
+    return {cell: src.strip() + "\n" for cell, src in sources.items()}
+
+
+def _build_and_grade(folder):
+    """Two course copies (one per core), half of the students in each."""
+    courses = [make_course(Path(folder) / f"course{i}", ASSIGNMENT)
+               for i in range(2)]
+    release = nbformat.read(ROOT / "notebooks" / ASSIGNMENT / NOTEBOOK, 4)
+    source = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, 4)
+    right = solution_sources(source)
+    # The full notebooks (plots, widget and all) are the slow ones.
+    submit(courses[0], ASSIGNMENT, "stub", {NOTEBOOK: release})
+    submit(courses[1], ASSIGNMENT, "solution",
+           {NOTEBOOK: fill(release, right)})
+    batch = []
+    for k in range(N_WRONG):
+        sources = dict(right)
+        for ex, variants in WRONG.items():
+            if k < len(variants):
+                sources.update(_variant_sources(ex, variants[k][1]))
+        batch.append((f"wrong{k}", sources))
+    for name, cells in ALT.items():
+        sources = dict(right)
+        sources.update({c: s.strip() + "\n" for c, s in cells.items()})
+        batch.append((name, sources))
+    for i, (name, sources) in enumerate(batch):
+        nb = fill(release, sources, drop_ungraded_code=True)
+        submit(courses[i % 2], ASSIGNMENT, name, {NOTEBOOK: nb})
+    result = grade(courses, ASSIGNMENT)
+    result["messages"] = {
+        Path(p).parts[-3]: failure_messages(p) for p in result["autograded"]
+    }
+    return result
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory, request):
+    """Grade the batch once, even when several xdist workers ask for it."""
+    if not hasattr(request.config, "workerinput"):  # not under xdist
+        return _build_and_grade(tmp_path_factory.mktemp("ch03_grading"))
+    shared = tmp_path_factory.getbasetemp().parent
+    cache = shared / "ch03_grading.json"
+    with open(shared / "ch03_grading.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not cache.exists():
+            try:
+                result = _build_and_grade(shared / "ch03_grading")
+            except Exception as err:  # other workers fail fast, not retry
+                cache.write_text(json.dumps({"failed": repr(err)}))
+                raise
+            cache.write_text(json.dumps(result))
+        result = json.loads(cache.read_text())
+    if "failed" in result:
+        pytest.fail(f"grading failed in another worker: {result['failed']}")
+    return result
+
+
+def _by_exercise(result, student):
+    cells = result["scores"][student][NB_NAME]
+    return {
+        ex: sum(cells[name][0] for name in names)
+        for ex, names in EXERCISES.items()
+    }
+
+
+def test_every_student_was_graded(graded):
+    """Did autograde run for every student without errors?"""
+    assert graded["errors"] == {}
+    students = ({"stub", "solution"} | {f"wrong{k}" for k in range(N_WRONG)}
+                | set(ALT))
+    assert set(graded["scores"]) == students
+
+
+def test_points_and_cells(graded):
+    """Are the graded cells and their points the ones the tests expect?"""
+    cells = graded["scores"]["solution"][NB_NAME]
+    expected = {
+        name: pts for names in EXERCISES.values()
+        for name, pts in names.items()
+    }
+    assert {name: mx for name, (_, mx) in cells.items()} == expected
+    assert TOTAL == 23
+
+
+def test_blank_release_scores_zero_everywhere(graded):
+    """Does the unmodified release score 0 on every autograded cell?"""
+    cells = graded["scores"]["stub"][NB_NAME]
+    assert {name: s for name, (s, _) in cells.items()} == dict.fromkeys(
+        cells, 0.0)
+
+
+@pytest.mark.parametrize("student", ["solution", *ALT])
+def test_right_answers_score_full_marks(graded, student):
+    """Do the solution and the right answers in other styles score full?"""
+    cells = graded["scores"][student][NB_NAME]
+    lost = {name: s for name, (s, mx) in cells.items() if s != mx}
+    assert not lost, (lost, graded["messages"].get(student))
+
+
+@pytest.mark.parametrize("k", range(N_WRONG))
+def test_wrong_answers_lose_their_exercise_points(graded, k):
+    """Does each plausible mistake cost its own exercise's points, only?"""
+    got = _by_exercise(graded, f"wrong{k}")
+    assert got == _expected(f"wrong{k}"), {
+        ex: WRONG[ex][k][0] for ex in WRONG if k < len(WRONG[ex])
+    }
+
+
+def test_every_mistake_loses_points():
+    """Is every listed mistake expected to lose at least one point?"""
+    for ex, variants in WRONG.items():
+        full = sum(EXERCISES[ex].values())
+        for what, _, score in variants:
+            assert score < full, (ex, what)
+        assert len(variants) >= 3, ex
+        if len(SOLUTION_CELLS[ex]) == 1:  # one function: 3 lose it all
+            assert sum(score == 0 for _, _, score in variants) >= 3, ex
+
+
+@pytest.mark.parametrize("student, cell, words", MESSAGES)
+def test_students_read_what_went_wrong(graded, student, cell, words):
+    """Does the message of a failed cell name the mistake in words?"""
+    messages = graded["messages"][student]
+    assert cell in messages, f"{cell} did not fail for {student}"
+    # The message itself, not the cell's code quoted in the traceback.
+    message = messages[cell].rpartition("AssertionError: ")[2]
+    assert words in message, messages[cell][-800:]
+
+
+def test_feedback_html_is_produced(graded):
+    """Is an HTML feedback page generated for every student?"""
+    pages = [Path(p) for p in graded["feedback"]]
+    students = {p.parts[-3] for p in pages}
+    assert students == set(graded["scores"])
+    text = next(p for p in pages if p.parts[-3] == "wrong0").read_text()
+    assert "least_squares_line" in text and "AssertionError" in text
+
+
+def test_csv_export(graded):
+    """Does the CSV export list every student with the right total?"""
+    rows = {}
+    for path in graded["csv"]:
+        with open(path, newline="") as fh:
+            rows.update({row["student_id"]: row for row in csv.DictReader(fh)})
+    assert set(rows) == set(graded["scores"])
+    assert float(rows["solution"]["max_score"]) == TOTAL
+    for student in rows:
+        expected = sum(_expected(student).values())
+        assert float(rows[student]["score"]) == expected, student
