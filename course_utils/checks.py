@@ -12,6 +12,10 @@ away).  Shapes may be named: they are part of the exercise statement.
 - ``call_checked(func, *args, name=..., **kwargs)``: call the student's
   function and fail, naming the argument, if it changed an input in place
   (checked before any value is compared).
+- ``check(condition, message)`` and ``fail(message)``: a graded cell's
+  own tests, failing as the same short block as the helpers above.
+- ``unpack(result, names, call)``: a returned tuple of the right length,
+  or a message saying what came back instead.
 - ``passed(what)``: the one line a graded cell prints when it passes.
 
 A failure is raised as ``CheckFailed`` (an AssertionError, so nbgrader
@@ -37,7 +41,7 @@ import types
 import numpy as np
 
 __all__ = ["assert_close", "assert_not_delegating", "call_checked", "check",
-           "passed", "CheckFailed"]
+           "fail", "passed", "CheckFailed", "unpack"]
 
 TINY = np.finfo(np.float64).tiny
 WIDTH = 76  # nbgrader's Validate dialog cuts longer lines
@@ -699,25 +703,7 @@ def passed(what):
 # Layer gradients (chapter 04 on): name the layout mistake
 # --------------------------------------------------------------------------
 __all__ += ["assert_gradient_close", "assert_backward_matches_forward",
-            "expect_tuple", "assert_no_framework"]
-
-
-def expect_tuple(result, parts, call):
-    """Return result if it is a tuple of len(parts) items, else fail.
-
-    result: what the student's function returned.
-    parts: the names of the items, e.g. ("Z", "cache").
-    call: how to call the call in a message, e.g. "affine_forward(X, W, b)".
-    """
-    want = f"({', '.join(parts)})"
-    if result is None:
-        _fail(f"{call} returned None: did you forget to `return {want}`?")
-    if not isinstance(result, (tuple, list)) or len(result) != len(parts):
-        got = (f"{len(result)} items" if isinstance(result, (tuple, list))
-               else f"a {type(result).__name__}")
-        _fail(f"{call} should return the {len(parts)} items {want}, "
-              f"but returned {got}.")
-    return tuple(result)
+            "assert_no_framework"]
 
 
 def _wrt_text(wrt):
@@ -903,7 +889,7 @@ def assert_backward_matches_forward(forward, backward, inputs, name,
     args = [np.array(v, dtype=float) for v in inputs.values()]
     names = list(inputs)
     fwd = f"{name}_forward"
-    out, cache = expect_tuple(forward(*[a.copy() for a in args]),
+    out, cache = unpack(forward(*[a.copy() for a in args]),
                               ("out", "cache"), fwd)
     out = np.asarray(out, dtype=float)
     dout = np.random.default_rng(seed).normal(size=out.shape)
@@ -911,7 +897,7 @@ def assert_backward_matches_forward(forward, backward, inputs, name,
     if len(names) == 1:
         grads = (grads,)
     else:
-        grads = expect_tuple(
+        grads = unpack(
             grads, tuple(f"d{n}" for n in names), f"{name}_backward")
     for i, (var, grad) in enumerate(zip(names, grads)):
         if wrt is not None and var not in wrt:
@@ -988,6 +974,16 @@ def check(condition, message):
     __tracebackhide__ = True
     if not condition:
         _fail(message)
+
+
+def fail(message):
+    """Fail the graded cell with message, as one short block.
+
+    message: what is wrong and the likely cause, in plain words.  For a
+    test that has already found the mistake, e.g. `if not ok: fail(...)`.
+    """
+    __tracebackhide__ = True
+    _fail(message)
 
 
 # --------------------------------------------------------------------------

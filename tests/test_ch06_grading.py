@@ -557,11 +557,10 @@ def _by_exercise(result, student):
 
 
 def _messages(result, student):
-    """{grade id: the message line a student reads} (after the error's
-    name, so the code shown in the traceback does not count)."""
+    """{grade id: the message a student reads}, its wrapped lines joined."""
     path = next(p for p in result["autograded"]
                 if Path(p).parts[-3] == student)
-    return {gid: text.strip().splitlines()[-1]
+    return {gid: " ".join(text.split())
             for gid, text in failure_messages(path).items()}
 
 
@@ -644,7 +643,8 @@ def test_messages_name_the_mistake(graded):
     assert "fp16_fields" in wrong2["test_fp16_fields"]
     for messages in (wrong0, wrong1, wrong2, wrong3):
         for text in messages.values():
-            assert text.startswith("AssertionError: "), text
+            assert text.startswith("\u2717 Test failed: "), text
+            assert "Traceback" not in text, text
 
 
 def test_feedback_html_is_produced(graded):
@@ -652,7 +652,7 @@ def test_feedback_html_is_produced(graded):
     pages = [Path(p) for p in graded["feedback"]]
     assert {p.parts[-3] for p in pages} == set(graded["scores"])
     text = next(p for p in pages if p.parts[-3] == "wrong0").read_text()
-    assert "v100_block_fma" in text and "AssertionError" in text
+    assert "v100_block_fma" in text and "Test failed" in text
 
 
 def test_csv_export(graded):

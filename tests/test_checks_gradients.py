@@ -8,7 +8,7 @@ import pytest
 import course_utils.nn as nn
 from course_utils.checks import (assert_backward_matches_forward,
                                  assert_gradient_close, assert_no_framework,
-                                 expect_tuple)
+                                 unpack)
 
 RNG = np.random.default_rng(7)
 X = RNG.normal(size=(5, 3))          # (N, D)
@@ -75,14 +75,14 @@ def test_messages_never_show_numbers():
         assert f"{DW[0, 0]:.3f}"[:5] not in text
 
 
-def test_expect_tuple():
+def test_unpack():
     """Are a missing return and a wrong number of results explained?"""
-    assert expect_tuple([1, 2], ("Z", "cache"), "f()") == (1, 2)
-    for bad, words in ((None, "forget to `return (Z, cache)`"),
-                       (np.zeros(3), "returned a ndarray"),
-                       ((1, 2, 3), "returned 3 items")):
+    assert unpack([1, 2], ("Z", "cache"), "f()") == (1, 2)
+    for bad, words in ((None, "a missing `return`"),
+                       (np.zeros(3), "an array of shape (3,)"),
+                       ((1, 2, 3), "a tuple of 3 values")):
         with pytest.raises(AssertionError) as info:
-            expect_tuple(bad, ("Z", "cache"), "f()")
+            unpack(bad, ("Z", "cache"), "f()")
         assert words in str(info.value)
 
 
