@@ -237,6 +237,25 @@ def _power_of_input(factor, inputs):
     return None
 
 
+def _count_of_input(factor, inputs):
+    """(argument, N, larger) when factor is N or 1/N, N > 2 the number of
+    samples (entries along the first axis) of an array or list input."""
+    for arg, value in inputs:
+        if not isinstance(value, (np.ndarray, list, tuple)):
+            continue
+        try:
+            count = len(value)
+        except TypeError:  # a 0-d array
+            continue
+        if count <= 2:
+            continue
+        if np.isclose(factor, count, rtol=1e-3):
+            return arg, count, True
+        if np.isclose(factor * count, 1.0, rtol=1e-3):
+            return arg, count, False
+    return None
+
+
 def _integer_inputs(inputs):
     """Names of the integer arrays or lists of integers a call was given."""
     names = []
@@ -269,6 +288,16 @@ def _factor_message(name, factor, n, inputs):
         }.get(k, f"a misplaced {arg} or missing brackets?")
         return (f"{name} equals the right value times {text} ({arg} = "
                 f"{value:g} here): {why}")
+    count = _count_of_input(factor, inputs)
+    if count is not None:
+        arg, N, larger = count
+        if larger:
+            return (f"{name} is {N} times too large, and {N} is the number "
+                    f"of entries in `{arg}`: a sum where a mean (1/N) is "
+                    f"wanted?")
+        return (f"{name} is {N} times too small, and {N} is the number of "
+                f"entries in `{arg}`: a mean (an extra 1/N) where a sum is "
+                f"wanted?")
     if np.isclose(factor, 2.0, rtol=1e-3):
         return (f"{name} is twice as large as it should be: there is a "
                 f"factor 2 too many in your formula.")

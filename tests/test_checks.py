@@ -429,3 +429,16 @@ def test_check_fails_like_the_other_checks():
         check(False, "the ratio is off")
     assert isinstance(info.value, AssertionError)
     assert info.value._render_traceback_()[-1] == "  the ratio is off"
+
+
+def test_a_factor_equal_to_the_sample_count_is_named():
+    """Is a sum where a mean is wanted named when the factor is len(x)?"""
+    from course_utils.checks import call_checked
+
+    y = np.arange(5.0)
+    total = call_checked(lambda y, y_hat: float(np.sum((y - y_hat) ** 2)),
+                         y, np.zeros(5), name="mse(y, 0)")
+    with pytest.raises(AssertionError) as info:
+        assert_close(total, np.mean(y ** 2), "mse(y, 0)")
+    assert "5 times too large" in str(info.value)
+    assert "number of entries in `y`" in str(info.value)
