@@ -176,3 +176,35 @@ def correct_helpers(namespace, names=_HELPERS):
                 namespace.pop(name, None)
             else:
                 namespace[name] = value
+
+
+def check_trained(result, layer_sizes, num_epochs, name="train_mlp(...)"):
+    """Check that train_mlp returned (params, losses) of the right form.
+
+    result: what the student's train_mlp returned.  Raises
+    AssertionError with a message for a learner (missing return, a
+    missing key, a wrong shape, the wrong number of losses), so that the
+    graded cell fails with that message rather than with an error from
+    deep inside a forward pass.  Returns (params, losses).
+    """
+    __tracebackhide__ = True
+    from course_utils.checks import _fail
+
+    if not (isinstance(result, tuple) and len(result) == 2):
+        _fail(f"{name} should return a pair (params, losses), but returned "
+              f"{type(result).__name__}: did you forget `return`?")
+    params, losses = result
+    if not isinstance(params, dict):
+        _fail(f"the params of {name} should be a dict, not "
+              f"{type(params).__name__}")
+    for l, (n_in, n_out) in enumerate(zip(layer_sizes, layer_sizes[1:]), 1):
+        for key, shape in ((f"W{l}", (n_in, n_out)), (f"b{l}", (n_out,))):
+            if key not in params:
+                _fail(f"the params of {name} have no {key!r}")
+            if np.shape(params[key]) != shape:
+                _fail(f"params[{key!r}] of {name} has shape "
+                      f"{np.shape(params[key])}, expected {shape}")
+    if np.ndim(losses) != 1 or len(losses) != num_epochs:
+        _fail(f"{name} should return one loss per epoch ({num_epochs}), "
+              f"got {np.shape(losses)}")
+    return params, [float(v) for v in losses]

@@ -106,3 +106,18 @@ def test_train_mlp_xnor_and_digits():
                                    rng=np.random.default_rng(0))
     assert losses[-1] < 0.01
     assert np.array_equal(mlp.predict(params, X), y)
+
+
+@pytest.mark.parametrize("result, words", [
+    (None, "forget `return`"),
+    (({"W1": np.zeros((2, 3)), "b1": np.zeros(3)}, [0.1]), "no 'W2'"),
+    (({"W1": np.zeros((3, 2)), "b1": np.zeros(3), "W2": np.zeros((3, 1)),
+       "b2": np.zeros(1)}, [0.1]), "shape (3, 2)"),
+    (({"W1": np.zeros((2, 3)), "b1": np.zeros(3), "W2": np.zeros((3, 1)),
+       "b2": np.zeros(1)}, [0.1, 0.2]), "one loss per epoch"),
+])
+def test_check_trained_explains_a_malformed_result(result, words):
+    """Does check_trained say what is wrong with train_mlp's result?"""
+    with pytest.raises(AssertionError, match=None) as err:
+        mlp.check_trained(result, [2, 3, 1], 1)
+    assert words in str(err.value)
