@@ -128,6 +128,10 @@ def kernel_env(workdir, limits):
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
+        # glibc reserves 64 MB of address space per thread's malloc arena;
+        # the kernel's threads would take ~860 MB of memory_mb before any
+        # student code runs (~340 MB with two arenas).
+        "MALLOC_ARENA_MAX": "2",
     }
 
 

@@ -6,6 +6,7 @@ Modules (one idea each):
 - ``descent``: gradient descent for linear least squares (chapter 02)
 - ``regression``: linear regression by gradient descent (chapter 03)
 - ``nn``: layers, losses, the MLP, optimisers, training (chapters 04-05)
+- ``mlp``: chapter 05's exercises, finished (a dict-of-arrays MLP)
 - ``tensorcore``: a bit-exact model of NVIDIA tensor cores (chapter 06)
 - ``datasets``: the small data sets every chapter uses
 - ``checks``: assertion helpers for graded cells, written for learners

@@ -530,3 +530,76 @@ def descent_path_widget(cost, run, lr=0.06, lr_range=(0.005, 0.2),
         slider.observe(lambda change: _redraw(out, draw), names="value")
     _redraw(out, draw)
     return box
+
+
+# Chapter 05 ----------------------------------------------------------
+__all__ += ["mlp_playground_widget"]
+
+
+def mlp_playground_widget(X, y, num_hiddens=3, lr=0.5, num_epochs=30,
+                          batch_size=32, seed=0, activation="sigmoid"):
+    """Sliders over hidden units, learning rate and epochs (chapter 05).
+
+    X: (N, 2) float64 points; y: (N,) integer labels 0..C-1.
+    Every move retrains a [2, num_hiddens, C] MLP (course_utils.nn, plain
+    SGD, the same seed each time) and redraws its decision regions and
+    its loss curve.  Keep N * num_epochs small: it runs on every move.
+    Returns an ipywidgets.VBox whose children are (hidden, lr, epochs,
+    readout, out): two IntSliders and a FloatLogSlider, an HTML readout
+    of the final loss and accuracy, and the Output area.  box.figure is
+    the figure drawn last (left: regions, right: loss per epoch).
+    """
+    from course_utils import nn  # keep `import widgets` light
+    from course_utils.plotting import plot_decision_boundary
+
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    C = int(y.max()) + 1
+    hidden = widgets.IntSlider(
+        value=num_hiddens, min=1, max=16, description="hidden H",
+        continuous_update=False)
+    rate = widgets.FloatLogSlider(
+        value=lr, base=10, min=-3, max=1, step=0.1, description="lr",
+        continuous_update=False, readout_format=".3f")
+    epochs = widgets.IntSlider(
+        value=num_epochs, min=1, max=200, description="epochs",
+        continuous_update=False)
+    readout = widgets.HTML()
+    out = widgets.Output()
+    box = widgets.VBox([hidden, rate, epochs, readout, out])
+
+    def draw():
+        model = nn.MLP([2, hidden.value, C], activation=activation,
+                       seed=seed)
+        try:
+            with np.errstate(all="ignore"):     # divergence is reported
+                history = nn.train(
+                    model, X, y, optimizer=nn.SGD(rate.value),
+                    batch_size=batch_size, num_epochs=epochs.value,
+                    progress=False, seed=seed)
+            losses = history["loss"]
+            accuracy = float(np.mean(model.predict(X) == y))
+            readout.value = (
+                f"H = {hidden.value}, lr = {rate.value:.3g}, "
+                f"{epochs.value} epochs: final loss {losses[-1]:.4f}, "
+                f"training accuracy {accuracy:.1%}")
+        except FloatingPointError:
+            losses = []
+            readout.value = (f"lr = {rate.value:.3g}: the loss diverged "
+                             "(NaN); try a smaller learning rate")
+        fig, (ax_region, ax_loss) = plt.subplots(1, 2, figsize=(10, 4))
+        with np.errstate(all="ignore"):
+            plot_decision_boundary(model.predict, X, y, ax=ax_region,
+                                   num=120)
+        ax_region.set_title("decision regions")
+        ax_loss.plot(np.arange(1, len(losses) + 1), losses, ".-")
+        ax_loss.set_xlabel("epoch")
+        ax_loss.set_ylabel("training loss")
+        ax_loss.set_title("loss curve")
+        box.figure = fig
+        return fig
+
+    for slider in (hidden, rate, epochs):
+        slider.observe(lambda change: _redraw(out, draw), names="value")
+    _redraw(out, draw)
+    return box

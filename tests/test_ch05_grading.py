@@ -1,0 +1,566 @@
+"""Does the chapter 05 autograder separate right answers from wrong ones?
+
+The design of tests/test_ch01_grading.py: one nbgrader process per core,
+each in a temporary copy of the course, grades a batch of students: the
+blank release (0 on every graded cell), the solution (full marks), an
+"alt" student whose every answer is right in another style (full marks),
+and "wrong" students, the k-th carrying the k-th plausible mistake of
+every exercise at once (their ungraded demo cells dropped).  Each
+exercise's score is pinned, so a mistake costs that exercise's points and
+no other's: the train_mlp and init_params cells run the student's
+function with correct versions of the earlier helpers.
+"""
+import fcntl
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from nbgrader_course import (ROOT, failure_messages, fill, grade,
+                             make_course, solution_sources, submit)
+
+ASSIGNMENT = "05_mlp"
+NOTEBOOK = f"{ASSIGNMENT}.ipynb"
+NB_NAME = ASSIGNMENT
+
+# Exercise (= its solution cell's grade id) -> graded cells and points.
+EXERCISES = {
+    "xavier_init": {"test_xavier_init_draws": 2,
+                    "test_xavier_init_scale": 1},
+    "init_params": {"test_init_params_structure": 1,
+                    "test_init_params_draws": 2},
+    "bce_loss": {"test_bce_loss_values": 2, "test_bce_loss_clipping": 1},
+    "minibatches": {"test_minibatches_cover": 1,
+                    "test_minibatches_shuffled": 2},
+    "sgd_update": {"test_sgd_update_values": 1,
+                   "test_sgd_update_in_place": 1},
+    "predict": {"test_predict_classes": 1, "test_predict_binary": 1},
+    "train_mlp": {"test_train_mlp_reference": 2, "test_train_mlp_xnor": 1,
+                  "test_train_mlp_digits": 2},
+    "momentum_update": {"test_momentum_first_steps": 1,
+                        "test_momentum_steps": 2},
+    "adam_update": {"test_adam_first_step": 1, "test_adam_steps": 2},
+}
+TOTAL = sum(sum(cells.values()) for cells in EXERCISES.values())
+
+# A straightforward train_mlp in raw NumPy; wrong variants edit one line.
+TRAIN = '''
+def train_mlp(X, y, layer_sizes, *, lr, num_epochs, batch_size, rng):
+    L = len(layer_sizes) - 1
+    params = init_params(layer_sizes, rng)
+    losses = []
+    for epoch in range(num_epochs):
+        batch_losses = []
+        for idx in minibatches(len(X), batch_size, rng):
+            acts = [X[idx]]
+            for l in range(1, L):
+                acts.append(nn.sigmoid(acts[-1] @ params[f"W{l}"]
+                                       + params[f"b{l}"]))
+            S = acts[-1] @ params[f"W{L}"] + params[f"b{L}"]
+            if layer_sizes[-1] == 1:
+                a = nn.sigmoid(S)
+                loss, da = bce_loss(a, y[idx].reshape(-1, 1))
+                dS = da * a * (1 - a)
+            else:
+                loss, dS = nn.softmax_cross_entropy(S, y[idx])
+            batch_losses.append(loss)
+            grads = {}
+            for l in range(L, 0, -1):
+                A = acts[l - 1]
+                grads[f"W{l}"] = A.T @ dS
+                grads[f"b{l}"] = dS.sum(axis=0)
+                if l > 1:
+                    dS = (dS @ params[f"W{l}"].T) * A * (1 - A)
+            sgd_update(params, grads, lr)
+        losses.append(np.mean(batch_losses))
+    return params, losses
+'''
+
+
+def _edit(old, new, text=TRAIN):
+    assert old in text, old
+    return text.replace(old, new)
+
+
+# Plausible wrong answers: (what it is, solution cell source, expected
+# score of the exercise).  0: every cell of the exercise fails; a partial
+# score: the mistake breaks one behaviour only.
+WRONG = {
+    "xavier_init": [
+        ("variance 1/fan_out", """
+def xavier_init(fan_in, fan_out, rng):
+    return rng.standard_normal((fan_in, fan_out)) * np.sqrt(1 / fan_out)
+""", 0),
+        ("standard deviation 1/fan_in", """
+def xavier_init(fan_in, fan_out, rng):
+    return rng.standard_normal((fan_in, fan_out)) / fan_in
+""", 0),
+        ("the global np.random instead of rng", """
+def xavier_init(fan_in, fan_out, rng):
+    return np.random.standard_normal((fan_in, fan_out)) * np.sqrt(1 / fan_in)
+""", 1),
+        ("delegates to nn.xavier_init", """
+def xavier_init(fan_in, fan_out, rng):
+    return nn.xavier_init(fan_in, fan_out, rng)
+""", 1),
+    ],
+    "init_params": [
+        ("random biases", """
+def init_params(layer_sizes, rng):
+    params = {}
+    for l in range(1, len(layer_sizes)):
+        params[f"W{l}"] = xavier_init(layer_sizes[l - 1], layer_sizes[l], rng)
+        params[f"b{l}"] = rng.standard_normal(layer_sizes[l])
+    return params
+""", 0),
+        ("biases of shape (1, H)", """
+def init_params(layer_sizes, rng):
+    params = {}
+    for l in range(1, len(layer_sizes)):
+        params[f"W{l}"] = xavier_init(layer_sizes[l - 1], layer_sizes[l], rng)
+        params[f"b{l}"] = np.zeros((1, layer_sizes[l]))
+    return params
+""", 0),
+        ("weights drawn last layer first", """
+def init_params(layer_sizes, rng):
+    params = {}
+    for l in range(len(layer_sizes) - 1, 0, -1):
+        params[f"W{l}"] = xavier_init(layer_sizes[l - 1], layer_sizes[l], rng)
+        params[f"b{l}"] = np.zeros(layer_sizes[l])
+    return params
+""", 1),
+        ("a fresh generator instead of rng", """
+def init_params(layer_sizes, rng):
+    gen = np.random.default_rng(0)
+    params = {}
+    for l in range(1, len(layer_sizes)):
+        params[f"W{l}"] = xavier_init(layer_sizes[l - 1], layer_sizes[l], gen)
+        params[f"b{l}"] = np.zeros(layer_sizes[l])
+    return params
+""", 1),
+    ],
+    "bce_loss": [
+        ("sum instead of the mean", """
+def bce_loss(a, y):
+    a = np.clip(a, 1e-12, 1 - 1e-12)
+    loss = -np.sum(y * np.log(a) + (1 - y) * np.log(1 - a))
+    return float(loss), (a - y) / (a * (1 - a))
+""", 0),
+        ("no clipping", """
+def bce_loss(a, y):
+    N = len(a)
+    loss = -np.sum(y * np.log(a) + (1 - y) * np.log(1 - a)) / N
+    return float(loss), (a - y) / (a * (1 - a)) / N
+""", 2),
+        ("gradient without 1/N", """
+def bce_loss(a, y):
+    a = np.clip(a, 1e-12, 1 - 1e-12)
+    loss = -np.mean(y * np.log(a) + (1 - y) * np.log(1 - a))
+    return float(loss), (a - y) / (a * (1 - a))
+""", 0),
+        ("gradient with the wrong sign", """
+def bce_loss(a, y):
+    a = np.clip(a, 1e-12, 1 - 1e-12)
+    loss = -np.mean(y * np.log(a) + (1 - y) * np.log(1 - a))
+    return float(loss), (y - a) / (a * (1 - a)) / len(a)
+""", 0),
+    ],
+    "minibatches": [
+        ("drops the last, smaller batch", """
+def minibatches(N, batch_size, rng):
+    order = rng.permutation(N)
+    return [order[i:i + batch_size]
+            for i in range(0, N - batch_size + 1, batch_size)]
+""", 0),
+        ("never shuffles", """
+def minibatches(N, batch_size, rng):
+    order = np.arange(N)
+    return [order[i:i + batch_size] for i in range(0, N, batch_size)]
+""", 1),
+        ("draws with replacement", """
+def minibatches(N, batch_size, rng):
+    order = rng.integers(0, N, N)
+    return [order[i:i + batch_size] for i in range(0, N, batch_size)]
+""", 0),
+        ("the global np.random instead of rng", """
+def minibatches(N, batch_size, rng):
+    order = np.random.permutation(N)
+    return [order[i:i + batch_size] for i in range(0, N, batch_size)]
+""", 1),
+    ],
+    "sgd_update": [
+        ("steps uphill", """
+def sgd_update(params, grads, lr):
+    for k in params:
+        params[k] += lr * grads[k]
+""", 0),
+        ("new arrays, not in place", """
+def sgd_update(params, grads, lr):
+    for k in params:
+        params[k] = params[k] - lr * grads[k]
+""", 1),
+        ("rebinds the loop variable (changes nothing)", """
+def sgd_update(params, grads, lr):
+    for p, g in zip(params.values(), grads.values()):
+        p = p - lr * g
+""", 0),
+        ("ignores the learning rate", """
+def sgd_update(params, grads, lr):
+    for k in params:
+        params[k] -= grads[k]
+""", 0),
+    ],
+    "predict": [
+        ("argmax for one output unit too", """
+def predict(params, X):
+    L = len(params) // 2
+    A = X
+    for l in range(1, L):
+        A = nn.sigmoid(A @ params[f"W{l}"] + params[f"b{l}"])
+    return (A @ params[f"W{L}"] + params[f"b{L}"]).argmax(axis=1)
+""", 1),
+        ("(N, 1) labels for one output unit", """
+def predict(params, X):
+    L = len(params) // 2
+    A = X
+    for l in range(1, L):
+        A = nn.sigmoid(A @ params[f"W{l}"] + params[f"b{l}"])
+    S = A @ params[f"W{L}"] + params[f"b{L}"]
+    return (S >= 0).astype(int) if S.shape[1] == 1 else S.argmax(axis=1)
+""", 1),
+        ("no sigmoid in the hidden layers", """
+def predict(params, X):
+    L = len(params) // 2
+    A = X
+    for l in range(1, L):
+        A = A @ params[f"W{l}"] + params[f"b{l}"]
+    S = A @ params[f"W{L}"] + params[f"b{L}"]
+    return (S[:, 0] >= 0).astype(int) if S.shape[1] == 1 else S.argmax(1)
+""", 0),
+        ("thresholds the score at 0.5, not the sigmoid", """
+def predict(params, X):
+    L = len(params) // 2
+    A = X
+    for l in range(1, L):
+        A = nn.sigmoid(A @ params[f"W{l}"] + params[f"b{l}"])
+    S = A @ params[f"W{L}"] + params[f"b{L}"]
+    return (S[:, 0] >= 0.5).astype(int) if S.shape[1] == 1 else S.argmax(1)
+""", 1),
+    ],
+    "train_mlp": [
+        ("forgets the sigmoid's derivative going back", _edit(
+            "dS = (dS @ params[f\"W{l}\"].T) * A * (1 - A)",
+            "dS = dS @ params[f\"W{l}\"].T"), 0),
+        ("one shuffle for all epochs", _edit(
+            "        for idx in minibatches(len(X), batch_size, rng):",
+            "        for idx in batches:", _edit(
+                "    losses = []\n",
+                "    losses = []\n"
+                "    batches = minibatches(len(X), batch_size, rng)\n")),
+         3),
+        ("steps uphill", _edit("sgd_update(params, grads, lr)",
+                               "sgd_update(params, grads, -lr)"), 0),
+        ("0/1 targets of shape (N,) against a (N, 1) output", _edit(
+            "bce_loss(a, y[idx].reshape(-1, 1))", "bce_loss(a, y[idx])"), 2),
+    ],
+    "momentum_update": [
+        ("steps with the wrong sign", """
+def momentum_update(params, grads, velocity, lr, beta=0.9):
+    for k in params:
+        velocity[k] = beta * velocity.get(k, 0) + grads[k]
+        params[k] += lr * velocity[k]
+""", 0),
+        ("a running average, (1 - beta) g", """
+def momentum_update(params, grads, velocity, lr, beta=0.9):
+    for k in params:
+        velocity[k] = beta * velocity.get(k, 0) + (1 - beta) * grads[k]
+        params[k] -= lr * velocity[k]
+""", 0),
+        ("forgets to store the velocity", """
+def momentum_update(params, grads, velocity, lr, beta=0.9):
+    for k in params:
+        v = beta * velocity.get(k, 0) + grads[k]
+        params[k] -= lr * v
+""", 0),
+        ("steps with the old velocity", """
+def momentum_update(params, grads, velocity, lr, beta=0.9):
+    for k in params:
+        params[k] -= lr * velocity.get(k, 0)
+        velocity[k] = beta * velocity.get(k, 0) + grads[k]
+""", 0),
+    ],
+    "adam_update": [
+        ("no bias correction", """
+def adam_update(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999,
+                eps=1e-8):
+    state["t"] += 1
+    for k in params:
+        g = grads[k]
+        state["m"][k] = beta1 * state["m"].get(k, 0) + (1 - beta1) * g
+        state["v"][k] = beta2 * state["v"].get(k, 0) + (1 - beta2) * g**2
+        params[k] -= lr * state["m"][k] / (np.sqrt(state["v"][k]) + eps)
+""", 0),
+        ("t incremented after the bias correction", """
+def adam_update(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999,
+                eps=1e-8):
+    t = state["t"]
+    for k in params:
+        g = grads[k]
+        state["m"][k] = beta1 * state["m"].get(k, 0) + (1 - beta1) * g
+        state["v"][k] = beta2 * state["v"].get(k, 0) + (1 - beta2) * g**2
+        m_hat = state["m"][k] / (1 - beta1**t)
+        v_hat = state["v"][k] / (1 - beta2**t)
+        params[k] -= lr * m_hat / (np.sqrt(v_hat) + eps)
+    state["t"] += 1
+""", 0),
+        ("eps inside the square root", """
+def adam_update(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999,
+                eps=1e-8):
+    state["t"] += 1
+    t = state["t"]
+    for k in params:
+        g = grads[k]
+        state["m"][k] = beta1 * state["m"].get(k, 0) + (1 - beta1) * g
+        state["v"][k] = beta2 * state["v"].get(k, 0) + (1 - beta2) * g**2
+        m_hat = state["m"][k] / (1 - beta1**t)
+        v_hat = state["v"][k] / (1 - beta2**t)
+        params[k] -= lr * m_hat / np.sqrt(v_hat + eps)
+""", 0),
+        ("stores the bias-corrected moments", """
+def adam_update(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999,
+                eps=1e-8):
+    state["t"] += 1
+    t = state["t"]
+    for k in params:
+        g = grads[k]
+        m = beta1 * state["m"].get(k, 0) + (1 - beta1) * g
+        v = beta2 * state["v"].get(k, 0) + (1 - beta2) * g**2
+        state["m"][k] = m / (1 - beta1**t)
+        state["v"][k] = v / (1 - beta2**t)
+        params[k] -= lr * state["m"][k] / (np.sqrt(state["v"][k]) + eps)
+""", 0),
+    ],
+}
+N_WRONG = max(len(v) for v in WRONG.values())
+
+# Right answers in another style: every exercise keeps full marks.
+ALT = {
+    "xavier_init": """
+def xavier_init(fan_in, fan_out, rng):
+    return rng.normal(0.0, 1 / np.sqrt(fan_in), size=(fan_in, fan_out))
+""",
+    "init_params": """
+def init_params(layer_sizes, rng):
+    pairs = zip(layer_sizes[:-1], layer_sizes[1:])
+    params = {}
+    for l, (n_in, n_out) in enumerate(pairs, start=1):
+        params["W" + str(l)] = xavier_init(n_in, n_out, rng)
+        params["b" + str(l)] = np.zeros((n_out,))
+    return params
+""",
+    "bce_loss": """
+def bce_loss(a, y):
+    eps = 1e-12
+    a = np.minimum(np.maximum(np.asarray(a, dtype=float), eps), 1 - eps)
+    y = np.asarray(y, dtype=float)
+    loss = np.mean(-y * np.log(a) - (1 - y) * np.log(1 - a))
+    da = (-y / a + (1 - y) / (1 - a)) / a.shape[0]
+    return loss, da
+""",
+    "minibatches": """
+def minibatches(N, batch_size, rng):
+    idx = np.arange(N)
+    rng.shuffle(idx)
+    batches, start = [], 0
+    while start < N:
+        batches.append(idx[start:start + batch_size].tolist())
+        start += batch_size
+    return batches
+""",
+    "sgd_update": """
+def sgd_update(params, grads, lr):
+    for k, g in grads.items():
+        np.subtract(params[k], lr * g, out=params[k])
+""",
+    "predict": """
+def predict(params, X):
+    L = len(params) // 2
+    A = np.asarray(X, dtype=float)
+    for l in range(1, L + 1):
+        A, _ = nn.affine_forward(A, params[f"W{l}"], params[f"b{l}"])
+        if l < L:
+            A = nn.sigmoid(A)
+    if A.shape[1] > 1:
+        return np.argmax(A, axis=1)
+    return (nn.sigmoid(A) >= 0.5).astype(np.int64).ravel()
+""",
+    "train_mlp": TRAIN,
+    "momentum_update": """
+def momentum_update(params, grads, velocity, lr, beta=0.9):
+    for k, p in params.items():
+        v = velocity.setdefault(k, np.zeros_like(p))
+        v *= beta
+        v += grads[k]
+        p -= lr * v
+""",
+    "adam_update": """
+def adam_update(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999,
+                eps=1e-8):
+    state["t"] = t = state["t"] + 1
+    step = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)
+    for k, p in params.items():
+        g = grads[k]
+        m = state["m"].setdefault(k, np.zeros_like(p))
+        v = state["v"].setdefault(k, np.zeros_like(p))
+        m[...] = beta1 * m + (1 - beta1) * g
+        v[...] = beta2 * v + (1 - beta2) * g * g
+        p -= step * m / (np.sqrt(v) + eps * np.sqrt(1 - beta2**t))
+""",
+}
+
+
+def _expected(student):
+    """{exercise: expected score} for a student of the batch."""
+    full = {ex: sum(cells.values()) for ex, cells in EXERCISES.items()}
+    if student == "stub":
+        return dict.fromkeys(EXERCISES, 0)
+    if student in ("solution", "alt"):
+        return full
+    k = int(student.removeprefix("wrong"))
+    return {
+        ex: WRONG[ex][k][2] if k < len(WRONG[ex]) else full[ex]
+        for ex in EXERCISES
+    }
+
+
+def _build_and_grade(folder):
+    """Two course copies (one per core), the students split between them."""
+    courses = [make_course(Path(folder) / f"course{i}", ASSIGNMENT)
+               for i in range(2)]
+    release = nbformat.read(ROOT / "notebooks" / ASSIGNMENT / NOTEBOOK, 4)
+    source = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, 4)
+    right = solution_sources(source)
+    # The full notebooks (plots, digits, widget) are the slow ones.
+    submit(courses[0], ASSIGNMENT, "stub", {NOTEBOOK: release})
+    submit(courses[1], ASSIGNMENT, "solution",
+           {NOTEBOOK: fill(release, right)})
+    alt = {ex: code.strip() + "\n" for ex, code in ALT.items()}
+    submit(courses[0], ASSIGNMENT, "alt",
+           {NOTEBOOK: fill(release, alt, drop_ungraded_code=True)})
+    for k in range(N_WRONG):
+        sources = dict(right)
+        for ex, variants in WRONG.items():
+            if k < len(variants):
+                sources[ex] = variants[k][1].strip() + "\n"
+        nb = fill(release, sources, drop_ungraded_code=True)
+        submit(courses[(k + 1) % 2], ASSIGNMENT, f"wrong{k}", {NOTEBOOK: nb})
+    return grade(courses, ASSIGNMENT)
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory, request):
+    """Grade the batch once, even when several xdist workers ask for it."""
+    if not hasattr(request.config, "workerinput"):  # not under xdist
+        return _build_and_grade(tmp_path_factory.mktemp("ch05_grading"))
+    shared = tmp_path_factory.getbasetemp().parent
+    cache = shared / "ch05_grading.json"
+    with open(shared / "ch05_grading.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not cache.exists():
+            try:
+                result = _build_and_grade(shared / "ch05_grading")
+            except Exception as err:  # other workers fail fast, not retry
+                cache.write_text(json.dumps({"failed": repr(err)}))
+                raise
+            cache.write_text(json.dumps(result))
+        result = json.loads(cache.read_text())
+    if "failed" in result:
+        pytest.fail(f"grading failed in another worker: {result['failed']}")
+    return result
+
+
+def _by_exercise(result, student):
+    cells = result["scores"][student][NB_NAME]
+    return {
+        ex: sum(cells[name][0] for name in names)
+        for ex, names in EXERCISES.items()
+    }
+
+
+def _messages(result, student):
+    """{grade_id: error text} of one student's autograded notebook."""
+    path = next(p for p in result["autograded"]
+                if Path(p).parts[-3] == student)
+    return failure_messages(path)
+
+
+def test_every_student_was_graded(graded):
+    """Did autograde run for every student without errors?"""
+    assert graded["errors"] == {}
+    students = {"stub", "solution", "alt"} | {
+        f"wrong{k}" for k in range(N_WRONG)}
+    assert set(graded["scores"]) == students
+
+
+def test_points_and_cells(graded):
+    """Are the graded cells and their points the ones the tests expect?"""
+    cells = graded["scores"]["solution"][NB_NAME]
+    expected = {
+        name: pts for names in EXERCISES.values()
+        for name, pts in names.items()
+    }
+    assert {name: mx for name, (_, mx) in cells.items()} == expected
+    assert TOTAL == 27 and len(EXERCISES) >= 6
+
+
+def test_blank_release_scores_zero_everywhere(graded):
+    """Does the unmodified release score 0 on every autograded cell?"""
+    cells = graded["scores"]["stub"][NB_NAME]
+    assert {name: s for name, (s, _) in cells.items()} == dict.fromkeys(
+        cells, 0.0)
+
+
+@pytest.mark.parametrize("student", ["solution", "alt"])
+def test_right_answers_score_full_marks(graded, student):
+    """Do the solution and the right answers in another style get full marks?"""
+    cells = graded["scores"][student][NB_NAME]
+    assert all(score == mx for score, mx in cells.values()), {
+        name: score for name, (score, mx) in cells.items() if score != mx}
+
+
+@pytest.mark.parametrize("k", range(N_WRONG))
+def test_wrong_answers_lose_their_exercise_points(graded, k):
+    """Does each plausible mistake cost its own exercise's points, only?"""
+    got = _by_exercise(graded, f"wrong{k}")
+    assert got == _expected(f"wrong{k}"), {
+        ex: WRONG[ex][k][0] for ex in WRONG if k < len(WRONG[ex])
+    }
+
+
+def test_every_mistake_loses_points():
+    """Is every listed mistake expected to lose at least one point?"""
+    for ex, variants in WRONG.items():
+        full = sum(EXERCISES[ex].values())
+        assert len(variants) >= 3, ex
+        for what, _, score in variants:
+            assert score < full, (ex, what)
+
+
+def test_students_read_what_went_wrong(graded):
+    """Do a few mistakes get messages naming the cause, without numbers?"""
+    wrong0, wrong1 = _messages(graded, "wrong0"), _messages(graded, "wrong1")
+    # variance 1/fan_out; drops the last batch
+    assert "not 1/fan_in" in wrong0["test_xavier_init_scale"]
+    assert "keep the last, smaller batch" in wrong0["test_minibatches_cover"]
+    # no clipping; new arrays instead of in place; t incremented late
+    assert "clip a to" in wrong1["test_bce_loss_clipping"]
+    assert "put a new array into params" in wrong1[
+        "test_sgd_update_in_place"]
+    assert "NaN or infinity" in wrong1["test_adam_first_step"]
+    # momentum's velocity not kept
+    assert "store the velocity" in _messages(graded, "wrong2")[
+        "test_momentum_first_steps"]
+    # the blank release says what to do
+    assert "NotImplementedError" in _messages(graded, "stub")[
+        "test_train_mlp_digits"]
