@@ -643,8 +643,13 @@ def assert_not_delegating(func, *forbidden):
 # call_checked and passed
 # --------------------------------------------------------------------------
 def _snapshot(value):
-    """A deep copy of an argument, or None when it cannot be copied."""
+    """A deep copy of an argument, or None when it is not to be checked:
+    functions, objects that cannot be copied, and random generators
+    (drawing from `rng` is what they are passed for)."""
     if callable(value) and not isinstance(value, np.ndarray):
+        return None
+    if isinstance(value, (np.random.Generator, np.random.BitGenerator,
+                          np.random.RandomState)):
         return None
     try:
         return copy.deepcopy(value)

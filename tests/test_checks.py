@@ -442,3 +442,12 @@ def test_a_factor_equal_to_the_sample_count_is_named():
         assert_close(total, np.mean(y ** 2), "mse(y, 0)")
     assert "5 times too large" in str(info.value)
     assert "number of entries in `y`" in str(info.value)
+
+
+def test_call_checked_lets_a_function_draw_from_its_generator():
+    """Is drawing from a random generator argument not called a change?"""
+    from course_utils.checks import call_checked
+
+    rng = np.random.default_rng(0)
+    out = call_checked(lambda n, rng: rng.standard_normal(n), 3, rng)
+    assert out.shape == (3,)
