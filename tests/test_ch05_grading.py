@@ -489,10 +489,12 @@ def _by_exercise(result, student):
 
 
 def _messages(result, student):
-    """{grade_id: error text} of one student's autograded notebook."""
+    """{grade_id: error text} of one student's autograded notebook, its
+    wrapped lines joined."""
     path = next(p for p in result["autograded"]
                 if Path(p).parts[-3] == student)
-    return failure_messages(path)
+    return {gid: " ".join(text.split())
+            for gid, text in failure_messages(path).items()}
 
 
 def test_every_student_was_graded(graded):
