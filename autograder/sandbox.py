@@ -11,6 +11,10 @@ Two isolation levels, best first:
 ``rlimits``
     resource limits and (as root) a private uid only: no file system or
     network isolation.  Used where bubblewrap or namespaces are missing.
+    As root the kernel starts through ``autograder.launch``, which lets
+    the private uid reach the environment and the grader's packages even
+    below folders it cannot traverse (a course under /root, a 0700
+    folder), without opening anything else to it.
 
 Either way ``prlimit`` caps memory, file size, processes and open files.
 """
@@ -60,7 +64,14 @@ def bwrap_works():
 
 
 def choose_isolation(requested="auto"):
-    """Return the isolation level to use: ``bwrap`` or ``rlimits``."""
+    """Return the isolation level to use: ``bwrap`` or ``rlimits``.
+
+    ``AUTOGRADER_ISOLATION`` (auto, bwrap or rlimits) in the environment
+    overrides an ``auto`` setting, e.g. to test the fallback on a machine
+    that has bubblewrap.
+    """
+    if requested == "auto":
+        requested = os.environ.get("AUTOGRADER_ISOLATION") or "auto"
     if requested not in ("auto", "bwrap", "rlimits"):
         raise ValueError(f"unknown isolation level {requested!r}")
     if requested == "rlimits":
@@ -213,6 +224,65 @@ def bwrap_args(workdir, ipcdir, env, limits, uid):
     return args
 
 
+def site_dirs():
+    """The grader's site-packages folders, its environment's first."""
+    import site
+    found = [p for p in site.getsitepackages() if os.path.isdir(p)]
+    for entry in sys.path:
+        if entry and os.path.isdir(entry) and entry not in found and \
+                any(part.endswith("-packages") for part in Path(entry).parts):
+            found.append(entry)
+    return found
+
+
+def launcher_args(uid, ipcdir):
+    """``python -m autograder.launch ...`` for an rlimits kernel as root
+    (see autograder/launch.py); the kernel's argv follows ``--``."""
+    real = os.path.realpath(sys.executable)
+    base = os.path.realpath(sys.base_prefix)
+    if not real.startswith(base + os.sep):
+        base = str(Path(real).parent.parent)
+    args = [sys.executable, "-m", "autograder.launch", "--uid", str(uid),
+            "--env", str(Path(ipcdir) / ".env"), "--base", base,
+            "--python", os.path.relpath(real, base)]
+    for site in site_dirs():
+        args += ["--site", site]
+    args += ["--pkg", f"autograder={Path(__file__).resolve().parent}"]
+    course_utils = package_dir("course_utils")
+    if course_utils is not None:
+        args += ["--pkg", f"course_utils={course_utils}"]
+    return args
+
+
+def probe_private_uid():
+    """As root without bubblewrap: can the kernel's private uid start
+    Python and import the grader?  Returns None, or what to fix."""
+    import tempfile
+    uid = sandbox_uid()
+    if uid is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="ag-probe-") as tmp:
+        os.chmod(tmp, 0o755)
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+               "HOME": tmp, "IPYTHONDIR": tmp + "/.ipython",
+               "MPLCONFIGDIR": tmp + "/.mpl",
+               "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+        try:
+            done = subprocess.run(
+                launcher_args(uid, tmp) + ["--probe"], env=env, cwd=tmp,
+                capture_output=True, text=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            return f"the probe kernel did not start ({err})"
+        if done.returncode == 0:
+            return None
+        why = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return (f"a grading kernel cannot start as its private uid {uid} "
+                f"({why}). Make the Python environment and the grader "
+                "readable by everyone (chmod -R a+rX on them; the course "
+                "itself need not be), or install bubblewrap "
+                "(apt-get install bubblewrap)")
+
+
 def kernel_command(isolation, workdir, ipcdir, connection_file, limits,
                    uid):
     """Return (argv, env, cwd) that start one sandboxed kernel."""
@@ -229,7 +299,10 @@ def kernel_command(isolation, workdir, ipcdir, connection_file, limits,
     env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
     env["IPYTHONDIR"] = str(Path(ipcdir) / ".ipython")
     env["MPLCONFIGDIR"] = str(Path(ipcdir) / ".matplotlib")
-    return argv + drop_privileges(uid) + kernel, env, str(workdir)
+    if uid is not None:
+        return argv + launcher_args(uid, ipcdir) + ["--"] + kernel, env, \
+            str(workdir)
+    return argv + kernel, env, str(workdir)
 
 
 def pids_of_uid(uid):
@@ -247,17 +320,71 @@ def pids_of_uid(uid):
     return pids
 
 
+def become_subreaper():
+    """Make this process adopt its orphaned descendants (Linux), so the
+    processes a kernel leaves behind can be reaped here: a zombie still
+    counts against its uid's process limit, and a container's init may
+    never reap it."""
+    import ctypes
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: nothing to adopt
+        pass
+
+
+def is_zombie(proc):
+    try:
+        return proc.status() == psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return True  # gone
+
+
+def reap(procs, timeout=2.0):
+    """Wait until the killed ``procs`` are gone, reaping our own."""
+    import time
+    deadline = time.monotonic() + timeout
+    left = list(procs)
+    while left and time.monotonic() < deadline:
+        still = []
+        for proc in left:
+            try:
+                done, _ = os.waitpid(proc.pid, os.WNOHANG)
+                if done:
+                    continue
+            except ChildProcessError:  # not ours: wait for whoever
+                if is_zombie(proc) and not _is_child_of_us(proc):
+                    continue
+            except OSError:
+                continue
+            still.append(proc)
+        left = still
+        if left:
+            time.sleep(0.01)
+
+
+def _is_child_of_us(proc):
+    try:
+        return proc.ppid() == os.getpid()
+    except psutil.Error:
+        return False
+
+
 def kill_strays(uid, keep=()):
     """Kill every process of ``uid`` except ``keep``; return how many."""
     if uid is None:
         return 0
-    killed = 0
+    killed = []
     for pid in pids_of_uid(uid):
         if pid in keep:
             continue
         try:
-            psutil.Process(pid).kill()
-            killed += 1
+            proc = psutil.Process(pid)
+            if is_zombie(proc):
+                reap([proc], timeout=0)
+                continue
+            proc.kill()
+            killed.append(proc)
         except psutil.Error:
             continue
-    return killed
+    reap(killed)
+    return len(killed)
