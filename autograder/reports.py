@@ -68,10 +68,11 @@ def render_report(rows):
         group = [r for r in rows if r["status"] == status]
         lines.append(f"{title}: {len(group)}")
         for r in group:
-            held = " (held at 0 for review)" if r["held"] == "yes" else ""
+            notes = ["held at 0 for review"] if r["held"] == "yes" else []
             if r.get("pending"):
-                held += (f" ({r['pending']:g} point(s) await manual "
-                         "grading)")
+                notes.append(f"{r['pending']:g} point(s) await manual "
+                             "grading")
+            held = f" ({'; '.join(notes)})" if notes else ""
             lines.append(f"  {r['assignment']}  {r['student']}: "
                          f"{r['score']:g}/{r['max_score']:g}{held}  "
                          f"[{r['isolation']}]")
