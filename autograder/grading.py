@@ -124,6 +124,11 @@ def require_sandbox(course):
     except (RuntimeError, ValueError) as err:
         raise CourseError(str(err)) from None
     if isolation == "rlimits":
+        try:
+            sandbox.prepare_private_env(course.root)
+        except (OSError, RuntimeError) as err:
+            raise CourseError(f"cannot prepare the kernel's environment: "
+                              f"{err}") from None
         problem = sandbox.probe_private_uid()
         if problem:
             raise CourseError(problem)

@@ -235,6 +235,129 @@ def site_dirs():
     return found
 
 
+def _searchable(path):
+    """Can a process with no group of the folder's (the private uid)
+    reach ``path``?  Read from the mode bits of it and its parents."""
+    path = Path(path)
+    try:
+        if not os.stat(path).st_mode & 0o005 == 0o005:
+            return False
+        return all(os.stat(p).st_mode & 0o001 for p in path.parents)
+    except OSError:
+        return False
+
+
+def _exposed_top(path):
+    """The highest folder a walk of ``..`` from ``path`` can look into:
+    each step up needs the parent to be searchable by others."""
+    cur = Path(path)
+    while cur.parent != cur and os.stat(cur.parent).st_mode & 0o001:
+        cur = cur.parent
+    return cur
+
+
+def _signature(src, deep):
+    """A digest of a folder's entries (names, sizes, times)."""
+    import hashlib
+    digest = hashlib.sha256(str(src).encode())
+    walker = os.walk(src) if deep else [(src, [], sorted(os.listdir(src)))]
+    for root, _, names in walker:
+        for name in sorted(names):
+            try:
+                st = os.lstat(os.path.join(root, name))
+            except OSError:
+                continue
+            digest.update(f"{root}/{name}\0{st.st_size}\0{st.st_mtime_ns}"
+                          .encode())
+    return digest.hexdigest()[:16]
+
+
+def _mirror_base():
+    """A root-owned folder every uid can search, for mirrors."""
+    import tempfile
+    base = Path(tempfile.gettempdir()) / "autograder-env"
+    if not _searchable(base.parent):
+        base = Path("/var/tmp/autograder-env")
+    base.mkdir(mode=0o755, exist_ok=True)
+    st = os.lstat(base)
+    if st.st_uid != 0 or st.st_mode & 0o022 or os.path.islink(base):
+        raise RuntimeError(f"{base} is not a root-owned folder only root "
+                           "can write; remove it and grade again")
+    os.chmod(base, 0o755)
+    return base
+
+
+def mirror(src, deep=False):
+    """A copy of folder ``src`` that the private uid can read, made of
+    hard links where the file system allows (copies otherwise), kept
+    between runs while ``src`` is unchanged."""
+    src = Path(src)
+    base = _mirror_base()
+    dest = base / f"{src.name}-{_signature(src, deep)}"
+    if dest.is_dir():
+        return dest
+    tmp = base / f".{dest.name}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    for root, dirs, files in os.walk(src):
+        out = tmp / os.path.relpath(root, src)
+        out.mkdir(mode=0o755, exist_ok=True)
+        os.chmod(out, 0o755)
+        for name in files + [d for d in dirs
+                             if os.path.islink(os.path.join(root, d))]:
+            path = os.path.join(root, name)
+            if os.path.islink(path):
+                os.symlink(os.readlink(path), out / name)
+                continue
+            try:
+                os.link(path, out / name)
+            except OSError:  # another file system: copy
+                shutil.copy2(path, out / name)
+                os.chmod(out / name, 0o644)
+    try:
+        os.rename(tmp, dest)
+    except OSError:  # another grader made it first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+_PRIVATE_ENV = {}
+
+
+def prepare_private_env(course_root):
+    """As root without bubblewrap, before grading: decide how the
+    private uid reaches each folder its kernel needs.
+
+    A folder it can search is used as it is.  One it cannot is reached
+    through an inherited descriptor (autograder/launch.py), unless a
+    walk of ``..`` from that folder could then reach the course (the
+    environment or the grader's packages inside the course, e.g. a
+    ``.venv`` in a clone below a 0700 folder): such a folder is mirrored
+    instead, so the course stays out of reach.
+    """
+    _PRIVATE_ENV.clear()
+    if sandbox_uid() is None:
+        return _PRIVATE_ENV
+    course_root = Path(course_root).resolve()
+
+    def place(path, deep):
+        path = Path(path)
+        if _searchable(path):
+            return str(path)
+        top = _exposed_top(path)
+        if course_root == top or top in course_root.parents:
+            return str(mirror(path, deep))
+        return str(path)
+
+    _PRIVATE_ENV["sites"] = [place(p, False) for p in site_dirs()]
+    pkgs = {"autograder": Path(__file__).resolve().parent}
+    course_utils = package_dir("course_utils")
+    if course_utils is not None:
+        pkgs["course_utils"] = course_utils
+    _PRIVATE_ENV["pkgs"] = {name: place(path, True)
+                            for name, path in pkgs.items()}
+    return _PRIVATE_ENV
+
+
 def launcher_args(uid, ipcdir):
     """``python -m autograder.launch ...`` for an rlimits kernel as root
     (see autograder/launch.py); the kernel's argv follows ``--``."""
@@ -245,12 +368,16 @@ def launcher_args(uid, ipcdir):
     args = [sys.executable, "-m", "autograder.launch", "--uid", str(uid),
             "--env", str(Path(ipcdir) / ".env"), "--base", base,
             "--python", os.path.relpath(real, base)]
-    for site in site_dirs():
+    for site in _PRIVATE_ENV.get("sites") or site_dirs():
         args += ["--site", site]
-    args += ["--pkg", f"autograder={Path(__file__).resolve().parent}"]
-    course_utils = package_dir("course_utils")
-    if course_utils is not None:
-        args += ["--pkg", f"course_utils={course_utils}"]
+    pkgs = _PRIVATE_ENV.get("pkgs")
+    if pkgs is None:
+        pkgs = {"autograder": Path(__file__).resolve().parent}
+        course_utils = package_dir("course_utils")
+        if course_utils is not None:
+            pkgs["course_utils"] = course_utils
+    for name, path in pkgs.items():
+        args += ["--pkg", f"{name}={path}"]
     return args
 
 
