@@ -247,15 +247,6 @@ def _searchable(path):
         return False
 
 
-def _exposed_top(path):
-    """The highest folder a walk of ``..`` from ``path`` can look into:
-    each step up needs the parent to be searchable by others."""
-    cur = Path(path)
-    while cur.parent != cur and os.stat(cur.parent).st_mode & 0o001:
-        cur = cur.parent
-    return cur
-
-
 def _signature(src, deep):
     """A digest of a folder's entries (names, sizes, times)."""
     import hashlib
@@ -323,30 +314,25 @@ def mirror(src, deep=False):
 _PRIVATE_ENV = {}
 
 
-def prepare_private_env(course_root):
-    """As root without bubblewrap, before grading: decide how the
-    private uid reaches each folder its kernel needs.
+def prepare_private_env(course_root=None):
+    """As root without bubblewrap, before grading: give the private uid
+    a way to each folder its kernel needs.
 
-    A folder it can search is used as it is.  One it cannot is reached
-    through an inherited descriptor (autograder/launch.py), unless a
-    walk of ``..`` from that folder could then reach the course (the
-    environment or the grader's packages inside the course, e.g. a
-    ``.venv`` in a clone below a 0700 folder): such a folder is mirrored
-    instead, so the course stays out of reach.
+    The environment's site-packages and the grader's packages are used
+    as they are where the uid can reach them, and mirrored otherwise
+    (e.g. a ``.venv`` in a clone below a 0700 folder): packages resolve
+    their own paths (matplotlib finds its data through ``realpath``),
+    so they must sit where the uid can read.  The interpreter's own
+    installation, when out of reach (a Python under /root/.pyenv), is
+    reached through a descriptor the launcher opens (autograder/launch.py).
+    ``course_root`` is unused; kept for callers.
     """
     _PRIVATE_ENV.clear()
     if sandbox_uid() is None:
         return _PRIVATE_ENV
-    course_root = Path(course_root).resolve()
 
     def place(path, deep):
-        path = Path(path)
-        if _searchable(path):
-            return str(path)
-        top = _exposed_top(path)
-        if course_root == top or top in course_root.parents:
-            return str(mirror(path, deep))
-        return str(path)
+        return str(path) if _searchable(path) else str(mirror(path, deep))
 
     _PRIVATE_ENV["sites"] = [place(p, False) for p in site_dirs()]
     pkgs = {"autograder": Path(__file__).resolve().parent}

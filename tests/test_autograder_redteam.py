@@ -21,7 +21,7 @@ from autograder.integrity import gradebook_mismatches
 from redteam.course import ASSIGNMENT, make_course, submit
 from redteam.submissions import build
 
-ISOLATION = "bwrap" if sandbox.bwrap_works() else "rlimits"
+ISOLATION = sandbox.choose_isolation("auto")  # AUTOGRADER_ISOLATION too
 needs_bwrap = pytest.mark.skipif(
     ISOLATION != "bwrap",
     reason="needs bubblewrap with namespaces: apt-get install bubblewrap")

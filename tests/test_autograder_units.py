@@ -180,3 +180,32 @@ def test_launcher_reaches_folders_the_private_uid_cannot(tmp_path):
     shutil.rmtree(env_dir)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["42", "False"]
+
+
+def test_unreachable_environment_is_mirrored(tmp_path, monkeypatch):
+    """As root, below a 0700 folder: are site-packages the private uid
+    cannot reach mirrored (hard links) where it can, never chmod-ed?"""
+    import os
+    import shutil
+    if os.geteuid() != 0:
+        pytest.skip("the private uid exists only when grading as root")
+    closed = tmp_path / "closed"
+    inside = closed / "course" / ".venv" / "site-packages"
+    inside.mkdir(parents=True)
+    (inside / "mod.py").write_text("X = 1\n")
+    closed.chmod(0o700)
+    monkeypatch.setattr(sandbox, "site_dirs", lambda: [str(inside)])
+    env = sandbox.prepare_private_env()
+    try:
+        mirrored, = env["sites"]
+        assert not mirrored.startswith(str(closed))
+        assert (Path(mirrored) / "mod.py").read_text() == "X = 1\n"
+        assert os.stat(Path(mirrored) / "mod.py").st_ino == \
+            os.stat(inside / "mod.py").st_ino   # a hard link, no copy
+        assert sandbox._searchable(mirrored)
+        assert closed.stat().st_mode & 0o777 == 0o700
+        for name, path in env["pkgs"].items():
+            assert Path(path).name.startswith(name)
+    finally:
+        shutil.rmtree(mirrored, ignore_errors=True)
+        sandbox._PRIVATE_ENV.clear()
