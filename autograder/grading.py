@@ -119,6 +119,7 @@ def require_sandbox(course):
     """Choose the isolation level once, and make sure a kernel can start
     with it before anything is graded; raise CourseError with the fix."""
     from .course import CourseError
+    sandbox.kill_orphans()  # left by a grader killed mid-run
     try:
         isolation = sandbox.choose_isolation(course.limits.isolation)
     except (RuntimeError, ValueError) as err:

@@ -27,9 +27,14 @@ Usage (built by ``autograder.sandbox.kernel_command``)::
 exits 0, or prints what the uid cannot read and exits 3.
 """
 import argparse
+import ctypes
 import os
 import shutil
+import signal
 import sys
+
+# Loaded while still root: the uid may not reach the standard library.
+LIBC = ctypes.CDLL(None, use_errno=True)
 
 CANNOT = 3
 
@@ -101,6 +106,18 @@ def link_env(args, fds, sites, pkgs, version):
     return env_bin, paths, missing
 
 
+def _die_with_parent(parent):
+    """Kill the kernel when its grading worker dies (kill -9 included),
+    as bubblewrap's --die-with-parent does.  Set after the uid change,
+    which clears it, and kept across exec."""
+    try:
+        LIBC.prctl(1, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the worker died already
+        os._exit(CANNOT)
+
+
 def parse(argv):
     parser = argparse.ArgumentParser(prog="autograder.launch")
     parser.add_argument("--uid", type=int, required=True)
@@ -125,7 +142,9 @@ def main(argv=None):
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, 0, 0)  # real uid first: os.access checks it
     env_bin, paths, missing = link_env(args, fds, sites, pkgs, version)
+    parent = os.getppid()
     os.setresuid(uid, uid, uid)
+    _die_with_parent(parent)
     if missing:
         print("the grading kernel's private uid cannot read: "
               + ", ".join(missing), file=sys.stderr)

@@ -433,6 +433,28 @@ def pids_of_uid(uid):
     return pids
 
 
+def kill_orphans():
+    """Kill kernels left by a grader that was killed (kill -9) before it
+    could stop them: processes of a private uid (UID_BASE + the grading
+    worker's pid) whose worker is gone.  Kernels of graders still
+    running are left alone.  Returns how many were killed."""
+    if os.geteuid() != 0:
+        return 0
+    killed = 0
+    for proc in psutil.process_iter(["uids"]):
+        uids = proc.info["uids"]
+        if uids is None or not UID_BASE < uids.real < UID_BASE + 2 ** 22:
+            continue
+        if psutil.pid_exists(uids.real - UID_BASE):
+            continue
+        try:
+            proc.kill()
+            killed += 1
+        except psutil.Error:
+            continue
+    return killed
+
+
 def become_subreaper():
     """Make this process adopt its orphaned descendants (Linux), so the
     processes a kernel leaves behind can be reaped here: a zombie still
