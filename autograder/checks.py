@@ -1,45 +1,48 @@
 """`check`: every solution passes its tests and every release fails them.
 
-Both notebooks run in the same sandboxed kernel the students get, so a
-check that passes here also passes when grading.
+Both notebooks go through exactly what `grade` does to a submission
+(pre-flight repair, the source folder's files beside it, the sandboxed
+kernel, the same scoring), so a check that passes here also passes when
+grading.
 """
-import shutil
-import tempfile
-from pathlib import Path
-
-import nbformat
-
 from . import sandbox
-from .execute import Runner
-from .worker import grading_copy, score_cells
+from .preflight import PreflightError
+from .worker import grading_copy, run_notebook, score_cells
 
 
-def _run(path, course):
-    """Execute a notebook in the sandbox.
+def _run(path, master, course, files):
+    """Grade one notebook file as if a student had submitted it.
 
     Returns ({grade_id: [got, max]}, indices of cells whose output the
-    limits cut).
+    limits cut, repairs made).
     """
-    nb = nbformat.read(str(path), as_version=4)
-    workdir = Path(tempfile.mkdtemp(prefix="ag-check-"))
-    for extra in path.parent.iterdir():
-        if extra.is_file() and extra.suffix != ".ipynb":
-            shutil.copyfile(extra, workdir / extra.name)
-    try:
-        isolation = sandbox.choose_isolation(course.limits.isolation)
-        log = Runner(nb, isolation, course.limits, workdir).run()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return score_cells(grading_copy(nb)), log.truncated
+    isolation = sandbox.choose_isolation(course.limits.isolation)
+    sandbox.become_subreaper()
+    nb, issues, log = run_notebook(path.read_bytes(), master, course.limits,
+                                   isolation, files)
+    return score_cells(grading_copy(nb)), log.truncated, issues
 
 
 def check_assignment(course, assignment):
     """Return a list of problems (empty when the assignment is sound)."""
     problems = []
-    release = course.folder("notebooks") / assignment
+    release = course.release_dir(assignment)
+    source_dir = course.source_dir(assignment)
+    files = [(str(p), str(p.relative_to(source_dir)))
+             for p in course.extra_files(source_dir)]
+    masters = {m.name: m for m in course.masters(assignment)}
     for source in course.source_notebooks(assignment):
         name = f"{assignment}/{source.name}"
-        scores, truncated = _run(source, course)
+        master = masters[source.stem]
+        try:
+            scores, truncated, issues = _run(source, master, course, files)
+        except PreflightError as err:
+            problems.append(f"solution {name}: cannot be graded: {err}")
+            continue
+        for issue in issues:
+            if "kernelspec" not in issue:
+                problems.append(f"solution {name}: grading would repair "
+                                f"it: {issue}")
         for gid, (got, top) in scores.items():
             if got < top:
                 problems.append(f"solution {name}: test {gid} fails "
@@ -55,7 +58,8 @@ def check_assignment(course, assignment):
             problems.append(f"release {name} is missing: run "
                             "`course-autograder release`")
             continue
-        for gid, (got, top) in _run(released, course)[0].items():
+        for gid, (got, top) in _run(released, master, course,
+                                    files)[0].items():
             if got > 0:
                 problems.append(f"release {name}: test {gid} passes on "
                                 "the unanswered notebook")

@@ -3,7 +3,8 @@ export and report, built on nbgrader's Python API.
 
 Exit codes: 0 done; 1 done, but some submissions failed or checks did
 not pass; 2 a usage or course problem (the message says what to fix);
-3 the gradebook's tests differ from solutions/ (export refused).
+3 the gradebook's tests differ from the source notebooks, or scores
+were computed with other tests than today's (export refused).
 """
 import argparse
 import os
@@ -25,7 +26,8 @@ typical session (from the course root):
 
 exit codes: 0 done; 1 some submissions failed or checks did not pass;
 2 usage or course problem (the message says what to fix); 3 the
-gradebook's tests differ from solutions/ (export refused).
+gradebook's tests differ from solutions/, or scores were computed with
+other tests (export refused).
 
 Limits (timeouts, memory, output size) are set in nbgrader_config.py,
 section c.Sandbox; see docs/instructors.md.
@@ -45,7 +47,8 @@ def cmd_release(course, args):
     for name in _assignments(course, args.assignments):
         result = api.generate_assignment(name, force=True, create=True)
         if result["success"]:
-            print(f"released {name} -> notebooks/{name}/")
+            print(f"released {name} -> "
+                  f"{course.rel(course.release_dir(name))}")
         else:
             print(f"release of {name} FAILED:\n{result['error']}"
                   f"\n{result['log']}", file=sys.stderr)
@@ -56,8 +59,11 @@ def cmd_release(course, args):
 def cmd_check(course, args):
     """Run solutions and releases in the grading sandbox."""
     from .checks import check_assignment
+    from .grading import require_sandbox
+    names = _assignments(course, args.assignments)
+    require_sandbox(course)
     status = OK
-    for name in _assignments(course, args.assignments):
+    for name in names:
         problems = check_assignment(course, name)
         for problem in problems:
             print(f"FAIL {problem}")
@@ -77,10 +83,12 @@ def cmd_collect(course, args):
         raise CourseError(str(err)) from None
     for student, assignment in result.imported:
         print(f"imported {assignment} for {student}")
+    for line in result.superseded:
+        print(f"superseded {line}")
     for problem in result.problems:
         print(f"NOT IMPORTED {problem}", file=sys.stderr)
-    print(f"{len(result.imported)} imported, {len(result.problems)} not "
-          "imported")
+    print(f"{len(result.imported)} imported, {len(result.unchanged)} "
+          f"unchanged, {len(result.problems)} not imported")
     return SOME_FAILED if result.problems else OK
 
 
@@ -94,9 +102,12 @@ def cmd_grade(course, args):
                     progress=not args.quiet)
     if not summary.rows and not summary.skipped:
         print(f"no submissions of {args.assignment} in "
-              f"{course.folder('submitted')}: run `course-autograder "
-              "collect FOLDER_OR_ZIP` first")
+              f"{course.rel(course.step_dir('submitted'))}: run "
+              "`course-autograder collect FOLDER_OR_ZIP` first")
         return OK
+    if summary.retested:
+        print(f"{len(summary.retested)} submission(s) regraded because "
+              "the tests changed since they were graded")
     if summary.skipped:
         print(f"{len(summary.skipped)} unchanged submission(s) already "
               "graded (use --force to regrade them)")
@@ -119,9 +130,13 @@ def cmd_grade(course, args):
 def cmd_feedback(course, args):
     """Generate HTML feedback with nbgrader for graded students."""
     from .reports import status_rows
+    course.require(args.assignment)
+    rows = status_rows(course, args.assignment)
+    _known_students(args.students, [r["student"] for r in rows],
+                    f"graded submission of {args.assignment}")
     api = course.api()
     status = OK
-    for row in status_rows(course, args.assignment):
+    for row in rows:
         if row["status"] == "failed" or (
                 args.students and row["student"] not in args.students):
             continue
@@ -133,6 +148,14 @@ def cmd_feedback(course, args):
                   f"{result['error']}", file=sys.stderr)
             status = SOME_FAILED
     return status
+
+
+def _known_students(wanted, known, what):
+    """Refuse student ids that match nothing (a typo would do nothing)."""
+    missing = sorted(set(wanted or ()) - set(known))
+    if missing:
+        raise CourseError(f"no {what} for: {', '.join(missing)}; known: "
+                          f"{', '.join(sorted(known)[:20]) or 'none'}")
 
 
 def cmd_export(course, args):
@@ -148,8 +171,26 @@ def cmd_export(course, args):
         for problem in problems:
             print(f"INTEGRITY {problem}", file=sys.stderr)
         print("Export refused: the gradebook's tests differ from "
-              "solutions/. Run `course-autograder release` and regrade "
-              "with --force.", file=sys.stderr)
+              "the source notebooks. Run `course-autograder release` and "
+              "regrade with --force.", file=sys.stderr)
+        return INTEGRITY
+    from .grading import stale_rows
+    from .status import StatusStore
+    store = StatusStore(course.db_url)
+    try:
+        stale = {name: stale_rows(course, name, store) for name in names}
+    finally:
+        store.close()
+    for name, rows in stale.items():
+        if rows:
+            who = ", ".join(r["student"] for r in rows[:10])
+            more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
+            print(f"STALE {name}: {len(rows)} score(s) were computed with "
+                  f"other tests than today's ({who}{more})",
+                  file=sys.stderr)
+    if any(stale.values()):
+        print("Export refused: run `course-autograder grade ASSIGNMENT` "
+              "to regrade them with the current tests.", file=sys.stderr)
         return INTEGRITY
     count = export_csv(course, args.output, args.assignment)
     print(f"wrote {count} row(s) to {args.output}")
@@ -174,8 +215,9 @@ def build_parser():
         prog="course-autograder", description=__doc__.split("\n\n")[0],
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--course-root", default=None,
-                        help="course folder holding solutions/ "
-                        "(default: the current directory)")
+                        help="course folder holding nbgrader_config.py "
+                        "and the source notebooks (default: the current "
+                        "directory)")
     sub = parser.add_subparsers(dest="command", required=True,
                                 metavar="COMMAND")
 

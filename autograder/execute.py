@@ -158,16 +158,20 @@ class Kernel:
         keep = self._protected()
         if not keep:
             return 0  # never kill blindly
-        killed = 0
+        killed = []
         for proc in self.processes():
             if proc.pid in keep:
                 continue
+            if sandbox.is_zombie(proc):
+                sandbox.reap([proc], timeout=0)
+                continue
             try:
                 proc.kill()
-                killed += 1
+                killed.append(proc)
             except psutil.NoSuchProcess:
                 pass
-        return killed
+        sandbox.reap(killed)
+        return len(killed)
 
     def close(self):
         """Stop the kernel and everything it started."""

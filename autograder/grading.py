@@ -15,7 +15,35 @@ from . import sandbox
 from .pool import run_each
 from .record import record
 from .status import StatusStore
-from .worker import grade_submission, submission_checksum
+from .worker import extra_files, grade_submission, submission_checksum
+
+
+def tests_digest(course, assignment):
+    """Digest of what a score depends on besides the submission: every
+    test cell (hidden tests, points) of the source notebooks, the
+    released answer stubs, and the files nbgrader copies beside them."""
+    import hashlib
+    digest = hashlib.sha256()
+    for master in course.masters(assignment):
+        digest.update(master.name.encode() + b"\0")
+        for gid in master.order:
+            for cells in (master.tests, master.solutions):
+                cell = cells.get(gid)
+                if cell is not None:
+                    points = cell.metadata.nbgrader.get("points", 0)
+                    digest.update(f"{gid}\0{points}\0{cell.cell_type}"
+                                  f"\0{cell.source}\0".encode())
+    source = course.source_dir(assignment)
+    for path in sorted(course.extra_files(source)):
+        digest.update(str(path.relative_to(source)).encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def stale_rows(course, assignment, store):
+    """Status rows of ``assignment`` scored with other tests than now."""
+    current = tests_digest(course, assignment)
+    return [r for r in store.rows(assignment) if r.get("tests") != current]
 
 
 @dataclass
@@ -24,6 +52,7 @@ class Summary:
 
     rows: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
+    retested: list = field(default_factory=list)  # tests changed since
     unrecorded: list = field(default_factory=list)
 
     def count(self, status):
@@ -31,34 +60,39 @@ class Summary:
 
 
 def plan(course, assignment, store, students=None, force=False):
-    """Return (jobs to run, students skipped as already graded)."""
+    """Return (jobs to run, students skipped as already graded,
+    students regraded because the tests changed)."""
     known = course.students(assignment)
+    digest = tests_digest(course, assignment)
     if students:
         missing = sorted(set(students) - set(known))
         if missing:
             from .course import CourseError
             raise CourseError(
                 f"no submission of {assignment} for: {', '.join(missing)}"
-                f" (looked in {course.folder('submitted')}; run "
+                f" (looked in {course.rel(course.step_dir('submitted'))};"
+                " run "
                 "`course-autograder collect` first)")
         known = [s for s in known if s in students]
-    jobs, skipped = [], []
+    jobs, skipped, retested = [], [], []
     for student in known:
         folder = course.submission_dir(student, assignment)
         checksum = submission_checksum(folder)
         row = store.get(assignment, student)
         if not force and not students and row and \
                 row["checksum"] == checksum:
-            skipped.append(student)
-            continue
+            if row.get("tests") == digest:
+                skipped.append(student)
+                continue
+            retested.append(student)
         jobs.append({
             "course_root": str(course.root), "assignment": assignment,
             "student": student, "submission_dir": str(folder),
-            "release_dir": str(course.folder("notebooks") / assignment),
+            "files": extra_files(course, student, assignment),
             "autograded_dir": str(course.autograded_dir(student,
                                                         assignment)),
-            "checksum": checksum})
-    return jobs, skipped
+            "checksum": checksum, "tests": digest})
+    return jobs, skipped, retested
 
 
 def _failed(job):
@@ -81,6 +115,27 @@ def _check_gradebook(course, assignment):
             f"release {assignment}` to rebuild it, then grade again")
 
 
+def require_sandbox(course):
+    """Choose the isolation level once, and make sure a kernel can start
+    with it before anything is graded; raise CourseError with the fix."""
+    from .course import CourseError
+    sandbox.kill_orphans()  # left by a grader killed mid-run
+    try:
+        isolation = sandbox.choose_isolation(course.limits.isolation)
+    except (RuntimeError, ValueError) as err:
+        raise CourseError(str(err)) from None
+    if isolation == "rlimits":
+        try:
+            sandbox.prepare_private_env(course.root)
+        except (OSError, RuntimeError) as err:
+            raise CourseError(f"cannot prepare the kernel's environment: "
+                              f"{err}") from None
+        problem = sandbox.probe_private_uid()
+        if problem:
+            raise CourseError(problem)
+    return isolation
+
+
 def grade(course, assignment, students=None, jobs=None, force=False,
           progress=True):
     """Grade ``assignment``; return a Summary."""
@@ -88,15 +143,12 @@ def grade(course, assignment, students=None, jobs=None, force=False,
     course.masters(assignment)  # fail early if the release is missing
     _check_gradebook(course, assignment)
     # Probe bubblewrap once here; the forked workers inherit the answer.
-    try:
-        sandbox.choose_isolation(course.limits.isolation)
-    except (RuntimeError, ValueError) as err:
-        from .course import CourseError
-        raise CourseError(str(err)) from None
+    require_sandbox(course)
     jobs = max(1, jobs or os.cpu_count() or 1)
     store = StatusStore(course.db_url)
-    todo, skipped = plan(course, assignment, store, students, force)
-    summary = Summary(skipped=skipped)
+    todo, skipped, retested = plan(course, assignment, store, students,
+                                   force)
+    summary = Summary(skipped=skipped, retested=retested)
     if not todo:
         store.close()
         return summary

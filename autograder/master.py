@@ -17,6 +17,9 @@ class Master:
 
     name: str
     order: list = field(default_factory=list)     # grade_ids, in order
+    # Unlabelled source cells between a test and the labelled cell
+    # before it: a deleted test is restored after as many of them.
+    gap: dict = field(default_factory=dict)       # test grade_id -> count
     tests: dict = field(default_factory=dict)     # grade_id -> cell
     solutions: dict = field(default_factory=dict)  # grade_id -> cell
     released: dict = field(default_factory=dict)  # test cells as given
@@ -32,7 +35,7 @@ class Master:
         """Return the closest earlier grade_id in ``present``, or None."""
         before = self.order[:self.order.index(test_id)]
         for gid in reversed(before):
-            if gid in present and gid not in self.tests:
+            if gid in present:
                 return gid
         return None
 
@@ -43,13 +46,17 @@ def load_master(source_path, release_path):
     release = nbformat.read(str(release_path), as_version=4)
     master = Master(name=source_path.stem)
     master.kernelspec = dict(release.metadata.get("kernelspec", {}))
+    unlabelled = 0
     for cell in source.cells:
         gid = grade_id(cell)
         if gid is None:
+            unlabelled += 1
             continue
         master.order.append(gid)
         if is_test_cell(cell):
             master.tests[gid] = cell
+            master.gap[gid] = unlabelled
+        unlabelled = 0
     for cell in release.cells:
         gid = grade_id(cell)
         if gid is not None and is_solution_cell(cell):

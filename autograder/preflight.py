@@ -111,19 +111,27 @@ def _test_issue(gid, cells, master):
         return f"test cell {gid} was retyped to {cell.cell_type}; restored"
     if nbgrader_meta(cell).get("points") != ref.metadata.nbgrader.points:
         return f"points of test cell {gid} were edited; restored"
-    if cell.source != ref.source:
+    # The instructor's own notebook (hidden tests in) is not an edit.
+    if cell.source not in (ref.source, master.tests[gid].source):
         return f"test cell {gid} was edited; restored"
     return None
 
 
 def rebuild(nb, master, issues):
-    """Restore test cells from the master; keep the student's answers."""
+    """Restore test cells from the master; keep the student's answers.
+
+    Cells stay where they are: a test cell the student kept (edited,
+    retyped or not) is replaced in place by the master's; a deleted one
+    is put back where the source notebook has it.
+    """
     copies = {gid: [] for gid in master.tests}
     seen, kept = set(), []
     for cell in nb.cells:
         gid = grade_id(cell)
         if gid in master.tests:
             copies[gid].append(cell)
+            if len(copies[gid]) == 1:
+                kept.append(copy.deepcopy(master.tests[gid]))
             continue
         if gid is not None and gid in seen:
             issues.append(f"duplicate grade_id {gid}; later copy dropped")
@@ -152,25 +160,27 @@ def rebuild(nb, master, issues):
         note = _test_issue(gid, copies[gid], master)
         if note:
             issues.append(note)
-    nb.cells = _place_tests(kept, master)
+    nb.cells = _restore_deleted(kept, master,
+                                [g for g in master.order
+                                 if g in master.tests and not copies[g]])
     return nb
 
 
-def _place_tests(cells, master):
-    """Insert every master test cell after its anchor cell."""
-    present = {grade_id(c) for c in cells} - {None}
-    after, tail = {}, []
-    for gid in master.order:
-        if gid not in master.tests:
-            continue
+def _restore_deleted(cells, master, missing):
+    """Insert each deleted test cell where the source notebook has it:
+    after the closest earlier labelled cell that is present, and after
+    as many unlabelled cells as the source has in between."""
+    for gid in missing:
+        present = {grade_id(c) for c in cells} - {None}
         anchor = master.anchor_of(gid, present)
-        cell = copy.deepcopy(master.tests[gid])
-        (after.setdefault(anchor, []) if anchor else tail).append(cell)
-    out = []
-    for cell in cells:
-        out.append(cell)
-        out += after.get(grade_id(cell), [])
-    return out + tail
+        ids = [grade_id(c) for c in cells]
+        pos = ids.index(anchor) + 1 if anchor is not None else 0
+        skip = master.gap.get(gid, 0)
+        while skip and pos < len(cells) and grade_id(cells[pos]) is None:
+            pos += 1
+            skip -= 1
+        cells.insert(pos, copy.deepcopy(master.tests[gid]))
+    return cells
 
 
 def is_blank(nb, master):

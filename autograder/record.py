@@ -33,23 +33,55 @@ def _save_autogrades(course, result, nb_result):
                                                     resources)
 
 
-def _set_grades(gb, result, nb_name, score=None, hold=False,
-                release=False):
-    """Force auto scores (failed runs) or hold/release manual scores."""
+def _test_grades(course, gb, result, nb_name):
+    """The gradebook grades of the notebook's autograded test cells.
+
+    Manually graded answers (written or code) and task cells are never
+    touched by the grader: their scores are the instructor's.
+    """
+    tests = set()
+    for master in course.masters(result["assignment"]):
+        if master.name == nb_name:
+            tests = set(master.tests)
     notebook = gb.find_submission_notebook(
         nb_name, result["assignment"], result["student"])
-    for grade in notebook.grades:
-        if grade.cell_type != "code" or grade.max_score_gradecell is None:
-            continue
-        if score is not None:
-            grade.auto_score = score
-            grade.needs_manual_grade = True
-        if hold:
-            grade.manual_score = 0.0
-            grade.needs_manual_grade = True
-        elif release:
-            grade.manual_score = None
+    return [g for g in notebook.grades if g.name in tests]
+
+
+def _fail_grades(course, gb, result, nb_name):
+    """A run that failed: its test cells score 0, marked for review."""
+    for grade in _test_grades(course, gb, result, nb_name):
+        grade.auto_score = 0.0
+        grade.needs_manual_grade = True
     gb.db.commit()
+
+
+def _hold(course, gb, result, nb_name, saved):
+    """Hold the test cells' points at 0 (manual score 0, needs manual
+    grade); ``saved`` keeps each manual score the hold replaced."""
+    for grade in _test_grades(course, gb, result, nb_name):
+        saved.setdefault(grade.name, grade.manual_score)
+        grade.manual_score = 0.0
+        grade.needs_manual_grade = True
+    gb.db.commit()
+
+
+def _release(course, gb, result, nb_name, saved):
+    """Undo a hold: put back the manual scores it replaced, and only
+    where the hold's 0 is still there (an instructor's review stays)."""
+    for grade in _test_grades(course, gb, result, nb_name):
+        if grade.name in saved and grade.manual_score == 0.0:
+            grade.manual_score = saved[grade.name]
+            grade.needs_manual_grade = grade.manual_score is not None
+    gb.db.commit()
+
+
+def pending_points(submission):
+    """Points of cells that wait for a manual grade (written answers,
+    manually graded code, tasks) and have none yet."""
+    return sum(float(g.max_score) for nb in submission.notebooks
+               for g in nb.grades
+               if g.auto_score is None and g.manual_score is None)
 
 
 def flag_codes(flags):
@@ -84,14 +116,19 @@ def _record(course, gb, store, result):
             failed = True
             messages.append(f"{nb_result['notebook']}: "
                             f"{nb_result['message']}")
-            _set_grades(gb, result, nb_result["notebook"], score=0.0)
+            _fail_grades(course, gb, result, nb_result["notebook"])
     codes = flag_codes(flags)
     hold = "tamper" in codes
     was_held = bool(previous and previous.get("held") == "yes")
+    held_cells = previous.get("held_cells", {}) if was_held else {}
     for nb_result in result["notebooks"]:
-        if hold or was_held:
-            _set_grades(gb, result, nb_result["notebook"], hold=hold,
-                        release=not hold)
+        name = nb_result["notebook"]
+        if hold:
+            _hold(course, gb, result, name, held_cells.setdefault(name, {}))
+        elif was_held:
+            _release(course, gb, result, name, held_cells.get(name, {}))
+    if not hold:
+        held_cells = {}
     submission = gb.find_submission(assignment, student)
     if failed:
         status = "failed"
@@ -103,7 +140,7 @@ def _record(course, gb, store, result):
            "status": status, "isolation": result["isolation"],
            "score": submission.score, "max_score": submission.max_score,
            "flags": flags, "message": "; ".join(messages),
-           "checksum": result["checksum"], "held": "yes" if hold else "no"}
+           "checksum": result["checksum"], "held": "yes" if hold else "no",
+           "held_cells": held_cells, "tests": result.get("tests")}
     store.put(row)
-    return row
-
+    return dict(row, pending=pending_points(submission))

@@ -3,16 +3,33 @@ import csv
 
 from .status import StatusStore
 
-CSV_FIELDS = ["assignment", "student", "score", "max_score", "status",
-              "held_for_review", "isolation", "flags", "message"]
+CSV_FIELDS = ["assignment", "student", "score", "max_score",
+              "awaiting_manual_grading", "status", "held_for_review",
+              "isolation", "flags", "message"]
 
 
 def status_rows(course, assignment=None):
+    """Status rows with today's scores from the gradebook (manual
+    grades entered in formgrader included) and ``pending``: the points
+    still waiting for a manual grade."""
+    from .record import pending_points
     store = StatusStore(course.db_url)
     try:
-        return store.rows(assignment)
+        rows = store.rows(assignment)
     finally:
         store.close()
+    if not rows:
+        return rows
+    with course.gradebook() as gb:
+        for row in rows:
+            try:
+                sub = gb.find_submission(row["assignment"], row["student"])
+            except Exception:  # no gradebook entry: keep the stored score
+                row["pending"] = 0.0
+                continue
+            row.update(score=sub.score, max_score=sub.max_score,
+                       pending=pending_points(sub))
+    return rows
 
 
 def export_csv(course, path, assignment=None):
@@ -22,23 +39,22 @@ def export_csv(course, path, assignment=None):
     not be run (failed) or that needs a look (flagged).
     """
     rows = status_rows(course, assignment)
-    with course.gradebook() as gb:
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
-            writer.writeheader()
-            for row in rows:
-                sub = gb.find_submission(row["assignment"], row["student"])
-                writer.writerow({
-                    "assignment": row["assignment"],
-                    "student": row["student"],
-                    "score": f"{sub.score:g}",
-                    "max_score": f"{sub.max_score:g}",
-                    "status": row["status"],
-                    "held_for_review": row["held"],
-                    "isolation": row["isolation"],
-                    "flags": " | ".join(row["flags"]),
-                    "message": row["message"] or "",
-                })
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({
+                "assignment": row["assignment"],
+                "student": row["student"],
+                "score": f"{row['score']:g}",
+                "max_score": f"{row['max_score']:g}",
+                "awaiting_manual_grading": f"{row['pending']:g}",
+                "status": row["status"],
+                "held_for_review": row["held"],
+                "isolation": row["isolation"],
+                "flags": " | ".join(row["flags"]),
+                "message": row["message"] or "",
+            })
     return len(rows)
 
 
@@ -52,7 +68,11 @@ def render_report(rows):
         group = [r for r in rows if r["status"] == status]
         lines.append(f"{title}: {len(group)}")
         for r in group:
-            held = " (held at 0 for review)" if r["held"] == "yes" else ""
+            notes = ["held at 0 for review"] if r["held"] == "yes" else []
+            if r.get("pending"):
+                notes.append(f"{r['pending']:g} point(s) await manual "
+                             "grading")
+            held = f" ({'; '.join(notes)})" if notes else ""
             lines.append(f"  {r['assignment']}  {r['student']}: "
                          f"{r['score']:g}/{r['max_score']:g}{held}  "
                          f"[{r['isolation']}]")

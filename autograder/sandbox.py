@@ -11,6 +11,10 @@ Two isolation levels, best first:
 ``rlimits``
     resource limits and (as root) a private uid only: no file system or
     network isolation.  Used where bubblewrap or namespaces are missing.
+    As root the kernel starts through ``autograder.launch``, which lets
+    the private uid reach the environment and the grader's packages even
+    below folders it cannot traverse (a course under /root, a 0700
+    folder), without opening anything else to it.
 
 Either way ``prlimit`` caps memory, file size, processes and open files.
 """
@@ -60,7 +64,14 @@ def bwrap_works():
 
 
 def choose_isolation(requested="auto"):
-    """Return the isolation level to use: ``bwrap`` or ``rlimits``."""
+    """Return the isolation level to use: ``bwrap`` or ``rlimits``.
+
+    ``AUTOGRADER_ISOLATION`` (auto, bwrap or rlimits) in the environment
+    overrides an ``auto`` setting, e.g. to test the fallback on a machine
+    that has bubblewrap.
+    """
+    if requested == "auto":
+        requested = os.environ.get("AUTOGRADER_ISOLATION") or "auto"
     if requested not in ("auto", "bwrap", "rlimits"):
         raise ValueError(f"unknown isolation level {requested!r}")
     if requested == "rlimits":
@@ -217,6 +228,178 @@ def bwrap_args(workdir, ipcdir, env, limits, uid):
     return args
 
 
+def site_dirs():
+    """The grader's site-packages folders, its environment's first."""
+    import site
+    found = [p for p in site.getsitepackages() if os.path.isdir(p)]
+    for entry in sys.path:
+        if entry and os.path.isdir(entry) and entry not in found and \
+                any(part.endswith("-packages") for part in Path(entry).parts):
+            found.append(entry)
+    return found
+
+
+def _searchable(path):
+    """Can a process with no group of the folder's (the private uid)
+    reach ``path``?  Read from the mode bits of it and its parents."""
+    path = Path(path)
+    try:
+        if not os.stat(path).st_mode & 0o005 == 0o005:
+            return False
+        return all(os.stat(p).st_mode & 0o001 for p in path.parents)
+    except OSError:
+        return False
+
+
+def _signature(src, deep):
+    """A digest of a folder's entries (names, sizes, times)."""
+    import hashlib
+    digest = hashlib.sha256(str(src).encode())
+    walker = os.walk(src) if deep else [(src, [], sorted(os.listdir(src)))]
+    for root, _, names in walker:
+        for name in sorted(names):
+            try:
+                st = os.lstat(os.path.join(root, name))
+            except OSError:
+                continue
+            digest.update(f"{root}/{name}\0{st.st_size}\0{st.st_mtime_ns}"
+                          .encode())
+    return digest.hexdigest()[:16]
+
+
+def _mirror_base():
+    """A root-owned folder every uid can search, for mirrors."""
+    import tempfile
+    base = Path(tempfile.gettempdir()) / "autograder-env"
+    if not _searchable(base.parent):
+        base = Path("/var/tmp/autograder-env")
+    base.mkdir(mode=0o755, exist_ok=True)
+    st = os.lstat(base)
+    if st.st_uid != 0 or st.st_mode & 0o022 or os.path.islink(base):
+        raise RuntimeError(f"{base} is not a root-owned folder only root "
+                           "can write; remove it and grade again")
+    os.chmod(base, 0o755)
+    return base
+
+
+def mirror(src, deep=False):
+    """A copy of folder ``src`` that the private uid can read, made of
+    hard links where the file system allows (copies otherwise), kept
+    between runs while ``src`` is unchanged."""
+    src = Path(src)
+    base = _mirror_base()
+    dest = base / f"{src.name}-{_signature(src, deep)}"
+    if dest.is_dir():
+        return dest
+    tmp = base / f".{dest.name}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    for root, dirs, files in os.walk(src):
+        out = tmp / os.path.relpath(root, src)
+        out.mkdir(mode=0o755, exist_ok=True)
+        os.chmod(out, 0o755)
+        for name in files + [d for d in dirs
+                             if os.path.islink(os.path.join(root, d))]:
+            path = os.path.join(root, name)
+            if os.path.islink(path):
+                os.symlink(os.readlink(path), out / name)
+                continue
+            try:
+                os.link(path, out / name)
+            except OSError:  # another file system: copy
+                shutil.copy2(path, out / name)
+                os.chmod(out / name, 0o644)
+    try:
+        os.rename(tmp, dest)
+    except OSError:  # another grader made it first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+_PRIVATE_ENV = {}
+
+
+def prepare_private_env(course_root=None):
+    """As root without bubblewrap, before grading: give the private uid
+    a way to each folder its kernel needs.
+
+    The environment's site-packages and the grader's packages are used
+    as they are where the uid can reach them, and mirrored otherwise
+    (e.g. a ``.venv`` in a clone below a 0700 folder): packages resolve
+    their own paths (matplotlib finds its data through ``realpath``),
+    so they must sit where the uid can read.  The interpreter's own
+    installation, when out of reach (a Python under /root/.pyenv), is
+    reached through a descriptor the launcher opens (autograder/launch.py).
+    ``course_root`` is unused; kept for callers.
+    """
+    _PRIVATE_ENV.clear()
+    if sandbox_uid() is None:
+        return _PRIVATE_ENV
+
+    def place(path, deep):
+        return str(path) if _searchable(path) else str(mirror(path, deep))
+
+    _PRIVATE_ENV["sites"] = [place(p, False) for p in site_dirs()]
+    pkgs = {"autograder": Path(__file__).resolve().parent}
+    course_utils = package_dir("course_utils")
+    if course_utils is not None:
+        pkgs["course_utils"] = course_utils
+    _PRIVATE_ENV["pkgs"] = {name: place(path, True)
+                            for name, path in pkgs.items()}
+    return _PRIVATE_ENV
+
+
+def launcher_args(uid, ipcdir):
+    """``python -m autograder.launch ...`` for an rlimits kernel as root
+    (see autograder/launch.py); the kernel's argv follows ``--``."""
+    real = os.path.realpath(sys.executable)
+    base = os.path.realpath(sys.base_prefix)
+    if not real.startswith(base + os.sep):
+        base = str(Path(real).parent.parent)
+    args = [sys.executable, "-m", "autograder.launch", "--uid", str(uid),
+            "--env", str(Path(ipcdir) / ".env"), "--base", base,
+            "--python", os.path.relpath(real, base)]
+    for site in _PRIVATE_ENV.get("sites") or site_dirs():
+        args += ["--site", site]
+    pkgs = _PRIVATE_ENV.get("pkgs")
+    if pkgs is None:
+        pkgs = {"autograder": Path(__file__).resolve().parent}
+        course_utils = package_dir("course_utils")
+        if course_utils is not None:
+            pkgs["course_utils"] = course_utils
+    for name, path in pkgs.items():
+        args += ["--pkg", f"{name}={path}"]
+    return args
+
+
+def probe_private_uid():
+    """As root without bubblewrap: can the kernel's private uid start
+    Python and import the grader?  Returns None, or what to fix."""
+    import tempfile
+    uid = sandbox_uid()
+    if uid is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="ag-probe-") as tmp:
+        os.chmod(tmp, 0o755)
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+               "HOME": tmp, "IPYTHONDIR": tmp + "/.ipython",
+               "MPLCONFIGDIR": tmp + "/.mpl",
+               "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+        try:
+            done = subprocess.run(
+                launcher_args(uid, tmp) + ["--probe"], env=env, cwd=tmp,
+                capture_output=True, text=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            return f"the probe kernel did not start ({err})"
+        if done.returncode == 0:
+            return None
+        why = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return (f"a grading kernel cannot start as its private uid {uid} "
+                f"({why}). Make the Python environment and the grader "
+                "readable by everyone (chmod -R a+rX on them; the course "
+                "itself need not be), or install bubblewrap "
+                "(apt-get install bubblewrap)")
+
+
 def kernel_command(isolation, workdir, ipcdir, connection_file, limits,
                    uid):
     """Return (argv, env, cwd) that start one sandboxed kernel."""
@@ -233,7 +416,10 @@ def kernel_command(isolation, workdir, ipcdir, connection_file, limits,
     env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
     env["IPYTHONDIR"] = str(Path(ipcdir) / ".ipython")
     env["MPLCONFIGDIR"] = str(Path(ipcdir) / ".matplotlib")
-    return argv + drop_privileges(uid) + kernel, env, str(workdir)
+    if uid is not None:
+        return argv + launcher_args(uid, ipcdir) + ["--"] + kernel, env, \
+            str(workdir)
+    return argv + kernel, env, str(workdir)
 
 
 def pids_of_uid(uid):
@@ -251,17 +437,93 @@ def pids_of_uid(uid):
     return pids
 
 
-def kill_strays(uid, keep=()):
-    """Kill every process of ``uid`` except ``keep``; return how many."""
-    if uid is None:
+def kill_orphans():
+    """Kill kernels left by a grader that was killed (kill -9) before it
+    could stop them: processes of a private uid (UID_BASE + the grading
+    worker's pid) whose worker is gone.  Kernels of graders still
+    running are left alone.  Returns how many were killed."""
+    if os.geteuid() != 0:
         return 0
     killed = 0
-    for pid in pids_of_uid(uid):
-        if pid in keep:
+    for proc in psutil.process_iter(["uids"]):
+        uids = proc.info["uids"]
+        if uids is None or not UID_BASE < uids.real < UID_BASE + 2 ** 22:
+            continue
+        if psutil.pid_exists(uids.real - UID_BASE):
             continue
         try:
-            psutil.Process(pid).kill()
+            proc.kill()
             killed += 1
         except psutil.Error:
             continue
     return killed
+
+
+def become_subreaper():
+    """Make this process adopt its orphaned descendants (Linux), so the
+    processes a kernel leaves behind can be reaped here: a zombie still
+    counts against its uid's process limit, and a container's init may
+    never reap it."""
+    import ctypes
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: nothing to adopt
+        pass
+
+
+def is_zombie(proc):
+    try:
+        return proc.status() == psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return True  # gone
+
+
+def reap(procs, timeout=2.0):
+    """Wait until the killed ``procs`` are gone, reaping our own."""
+    import time
+    deadline = time.monotonic() + timeout
+    left = list(procs)
+    while left and time.monotonic() < deadline:
+        still = []
+        for proc in left:
+            try:
+                done, _ = os.waitpid(proc.pid, os.WNOHANG)
+                if done:
+                    continue
+            except ChildProcessError:  # not ours: wait for whoever
+                if is_zombie(proc) and not _is_child_of_us(proc):
+                    continue
+            except OSError:
+                continue
+            still.append(proc)
+        left = still
+        if left:
+            time.sleep(0.01)
+
+
+def _is_child_of_us(proc):
+    try:
+        return proc.ppid() == os.getpid()
+    except psutil.Error:
+        return False
+
+
+def kill_strays(uid, keep=()):
+    """Kill every process of ``uid`` except ``keep``; return how many."""
+    if uid is None:
+        return 0
+    killed = []
+    for pid in pids_of_uid(uid):
+        if pid in keep:
+            continue
+        try:
+            proc = psutil.Process(pid)
+            if is_zombie(proc):
+                reap([proc], timeout=0)
+                continue
+            proc.kill()
+            killed.append(proc)
+        except psutil.Error:
+            continue
+    reap(killed)
+    return len(killed)

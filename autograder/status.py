@@ -10,7 +10,7 @@ import json
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy import (Column, DateTime, Float, MetaData, String, Table,
-                        Text, create_engine, select)
+                        Text, create_engine, inspect, select, text)
 
 metadata = MetaData()
 status_table = Table(
@@ -25,6 +25,10 @@ status_table = Table(
     Column("message", Text),
     Column("checksum", String(64)),
     Column("held", String(8)),   # "yes" when points are held for review
+    # JSON {notebook: {grade_id: manual score before the hold}}
+    Column("held_cells", Text),
+    # Digest of the tests (and source files) the score was computed with.
+    Column("tests", String(64)),
     Column("updated", DateTime),
 )
 
@@ -38,11 +42,30 @@ class StatusStore:
             metadata.create_all(self.engine)
         except DBAPIError:  # another grader created it at the same time
             metadata.create_all(self.engine)
+        self._add_new_columns()
+
+    def _add_new_columns(self):
+        """Bring a table made by an older grader up to date."""
+        have = {c["name"] for c in
+                inspect(self.engine).get_columns(status_table.name)}
+        for column in status_table.columns:
+            if column.name in have:
+                continue
+            kind = column.type.compile(self.engine.dialect)
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(text(
+                        f"ALTER TABLE {status_table.name} "
+                        f"ADD COLUMN {column.name} {kind}"))
+            except DBAPIError:  # another grader added it just now
+                pass
 
     def put(self, row):
         """Insert or replace one row (a dict of the table's columns)."""
+        row = {k: v for k, v in row.items() if k in status_table.c}
         row = dict(row, flags=json.dumps(row.get("flags", []),
                                          ensure_ascii=False),
+                   held_cells=json.dumps(row.get("held_cells") or {}),
                    updated=dt.datetime.now(dt.timezone.utc)
                    .replace(tzinfo=None))
         key = (status_table.c.assignment == row["assignment"]) & \
@@ -60,9 +83,7 @@ class StatusStore:
                                status_table.c.student)
         with self.engine.connect() as conn:
             out = [dict(r._mapping) for r in conn.execute(query)]
-        for row in out:
-            row["flags"] = json.loads(row["flags"] or "[]")
-        return out
+        return [_decode(row) for row in out]
 
     def get(self, assignment, student):
         """Return one row, or None if the submission was never graded."""
@@ -73,9 +94,13 @@ class StatusStore:
             found = conn.execute(query).first()
         if found is None:
             return None
-        row = dict(found._mapping)
-        row["flags"] = json.loads(row["flags"] or "[]")
-        return row
+        return _decode(dict(found._mapping))
 
     def close(self):
         self.engine.dispose()
+
+
+def _decode(row):
+    row["flags"] = json.loads(row["flags"] or "[]")
+    row["held_cells"] = json.loads(row.get("held_cells") or "{}")
+    return row

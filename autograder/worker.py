@@ -49,24 +49,52 @@ def score_cells(nb):
     return scores
 
 
-def _prepare_workdir(job, name):
-    """Copy the release's data files and the student's files."""
-    workdir = Path(tempfile.mkdtemp(prefix="ag-work-"))
-    for folder in (Path(job["release_dir"]), Path(job["submission_dir"])):
-        if not folder.is_dir():
-            continue
-        for path in folder.rglob("*"):
+def extra_files(course, student, assignment):
+    """[(source path, relative name)] of the files nbgrader puts beside
+    the notebooks in autograded/: the student's own files, then the
+    source folder's files over them (nbgrader's Autograde order), with
+    the course's ``CourseDirectory.ignore`` patterns applied."""
+    files = {}
+    for folder in (course.submission_dir(student, assignment),
+                   course.source_dir(assignment)):
+        for path in course.extra_files(folder):
             rel = path.relative_to(folder)
-            if path.suffix == ".ipynb" or rel.name == "timestamp.txt" or \
-                    ".ipynb_checkpoints" in rel.parts or path.is_symlink():
+            if path.is_symlink() or rel.name == "timestamp.txt" or \
+                    ".ipynb_checkpoints" in rel.parts:
                 continue
-            dest = workdir / rel
-            if path.is_dir():
-                dest.mkdir(parents=True, exist_ok=True)
-            else:
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, dest)
+            files[str(rel)] = str(path)
+    return sorted((src, rel) for rel, src in files.items())
+
+
+def copy_files(files, dest):
+    """Copy [(source, relative name)] under ``dest``."""
+    dest = Path(dest)
+    for src, rel in files:
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, target)
+
+
+def _prepare_workdir(files):
+    """A fresh working copy holding the submission's files."""
+    workdir = Path(tempfile.mkdtemp(prefix="ag-work-"))
+    copy_files(files, workdir)
     return workdir
+
+
+def run_notebook(raw, master, limits, isolation, files):
+    """Repair and run one notebook, as `grade` and `check` both do.
+
+    Returns (executed notebook, repairs, RunLog); raises PreflightError.
+    """
+    nb, issues = preflight(raw, master)
+    workdir = _prepare_workdir(files)
+    try:
+        log = Runner(nb, isolation, limits, workdir).run()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        sandbox.kill_strays(sandbox.sandbox_uid())
+    return nb, issues, log
 
 
 def _flags_from_run(log, nb, issues, found, master):
@@ -105,17 +133,12 @@ def grade_notebook(job, master, limits, isolation):
         result["message"] = f"{name}.ipynb was not submitted"
         return result
     try:
-        nb, issues = preflight(path.read_bytes(), master)
+        nb, issues, log = run_notebook(path.read_bytes(), master, limits,
+                                       isolation, job.get("files", []))
     except PreflightError as err:
         result["flags"] = [f"{err.code}: {err}"]
         result["message"] = str(err)
         return result
-    workdir = _prepare_workdir(job, name)
-    try:
-        log = Runner(nb, isolation, limits, workdir).run()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-        sandbox.kill_strays(sandbox.sandbox_uid())
     found = tamper.scan_notebook(nb) + [
         f"kernel state restored: {t}" for t in dict.fromkeys(log.tamper)]
     out = Path(job["autograded_dir"]) / f"{name}.ipynb"
@@ -132,17 +155,19 @@ def grade_submission(job):
     """Grade every notebook of one submission; never raises."""
     from .course import Course  # imported here to avoid a cycle
     start = time.monotonic()
+    sandbox.become_subreaper()
     course = Course(job["course_root"])
     limits = course.limits
     masters = job.get("masters") or course.masters(job["assignment"])
     isolation = sandbox.choose_isolation(limits.isolation)
     out = {"student": job["student"], "assignment": job["assignment"],
            "isolation": isolation, "notebooks": [], "error": None,
-           "checksum": job["checksum"]}
+           "checksum": job["checksum"], "tests": job.get("tests")}
     try:
         for master in masters:
             out["notebooks"].append(
                 grade_notebook(job, master, limits, isolation))
+        copy_files(job.get("files", []), job["autograded_dir"])
         ts = Path(job["submission_dir"]) / "timestamp.txt"
         if ts.is_file():
             Path(job["autograded_dir"]).mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,6 @@
 """Fast checks of the grader's pieces that need no kernel."""
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -122,3 +123,89 @@ def test_process_limit_leaves_room_for_the_graders_own_tasks(monkeypatch):
     assert limit - 64 >= psutil.Process().num_threads()
     monkeypatch.setattr(sandbox, "sandbox_uid", lambda: 200_001)
     assert sandbox.nproc_limit(Limits(max_processes=64)) == 64
+
+
+def test_status_table_of_an_older_grader_gains_the_new_columns(tmp_path):
+    """Does a gradebook graded before tests digests existed still work
+    (and count as graded with other tests, so it is regraded)?"""
+    import sqlite3
+    from autograder.status import StatusStore
+    db = tmp_path / "old.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE autograder_status (assignment VARCHAR(128), "
+                "student VARCHAR(128), status VARCHAR(16) NOT NULL, "
+                "isolation VARCHAR(16), score FLOAT, max_score FLOAT, "
+                "flags TEXT, message TEXT, checksum VARCHAR(64), "
+                "held VARCHAR(8), updated DATETIME, "
+                "PRIMARY KEY (assignment, student))")
+    con.execute("INSERT INTO autograder_status (assignment, student, "
+                "status, flags, held) VALUES ('a', 's', 'graded', '[]', "
+                "'no')")
+    con.commit()
+    con.close()
+    store = StatusStore(f"sqlite:///{db}")
+    row = store.get("a", "s")
+    assert row["tests"] is None and row["held_cells"] == {}
+    store.put(dict(row, tests="abc", held_cells={"nb": {"t": None}}))
+    assert store.get("a", "s")["held_cells"] == {"nb": {"t": None}}
+    store.close()
+
+
+def test_launcher_reaches_folders_the_private_uid_cannot(tmp_path):
+    """As root: does the rlimits launcher give the kernel's uid a package
+    below a 0700 folder, and nothing beside it?"""
+    import os
+    import subprocess
+    import sys
+    if os.geteuid() != 0:
+        pytest.skip("the private uid exists only when grading as root")
+    private = tmp_path / "closed"
+    (private / "pkg" / "probe_pkg").mkdir(parents=True)
+    (private / "pkg" / "probe_pkg" / "__init__.py").write_text("X = 42\n")
+    (private / "secret.txt").write_text("hidden")
+    private.chmod(0o700)
+    import shutil
+    import tempfile
+    env_dir = Path(tempfile.mkdtemp(prefix="ag-test-ipc-"))  # as grading
+    env_dir.chmod(0o755)
+    args = sandbox.launcher_args(sandbox.UID_BASE + 7, env_dir)
+    args += ["--pkg", f"probe_pkg={private / 'pkg' / 'probe_pkg'}", "--",
+             "python", "-c",
+             "import probe_pkg, os\n"
+             f"print(probe_pkg.X, os.access({str(private)!r}, os.R_OK))"]
+    done = subprocess.run(
+        args, capture_output=True, text=True, timeout=60,
+        env={"PATH": "/usr/bin:/bin",
+             "PYTHONPATH": str(REPO)}, cwd=env_dir)
+    shutil.rmtree(env_dir)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["42", "False"]
+
+
+def test_unreachable_environment_is_mirrored(tmp_path, monkeypatch):
+    """As root, below a 0700 folder: are site-packages the private uid
+    cannot reach mirrored (hard links) where it can, never chmod-ed?"""
+    import os
+    import shutil
+    if os.geteuid() != 0:
+        pytest.skip("the private uid exists only when grading as root")
+    closed = tmp_path / "closed"
+    inside = closed / "course" / ".venv" / "site-packages"
+    inside.mkdir(parents=True)
+    (inside / "mod.py").write_text("X = 1\n")
+    closed.chmod(0o700)
+    monkeypatch.setattr(sandbox, "site_dirs", lambda: [str(inside)])
+    env = sandbox.prepare_private_env()
+    try:
+        mirrored, = env["sites"]
+        assert not mirrored.startswith(str(closed))
+        assert (Path(mirrored) / "mod.py").read_text() == "X = 1\n"
+        assert os.stat(Path(mirrored) / "mod.py").st_ino == \
+            os.stat(inside / "mod.py").st_ino   # a hard link, no copy
+        assert sandbox._searchable(mirrored)
+        assert closed.stat().st_mode & 0o777 == 0o700
+        for name, path in env["pkgs"].items():
+            assert Path(path).name.startswith(name)
+    finally:
+        shutil.rmtree(mirrored, ignore_errors=True)
+        sandbox._PRIVATE_ENV.clear()

@@ -1,0 +1,167 @@
+"""Start the `rlimits` kernel as the private uid, whatever the folders.
+
+Without bubblewrap there are no mounts, so a kernel that drops to its
+private uid (the grader runs as root) must reach the Python environment
+and the grader's packages through the real file system.  In a Docker
+container, under /root or below any folder of mode 0700 it cannot: the
+kernel used to die before answering.  Opening those folders to the uid
+(chmod) would open the course with them.
+
+This launcher runs as root, after ``prlimit``: it opens each folder the
+kernel needs (the interpreter's installation, the environment's
+site-packages, the ``autograder`` and ``course_utils`` packages) as a
+file descriptor, drops to the private uid, and reaches every folder the
+uid cannot traverse through ``/proc/self/fd/N``, which the kernel
+inherits.  Path walks through such a descriptor start at the folder
+itself, so nothing above it (the course, its solutions, the gradebook)
+becomes reachable.  A small virtual environment made of symlinks, owned
+by root in the kernel's private IPC folder, ties these together so the
+kernel runs with the same ``sys.path`` as under bubblewrap.
+
+Usage (built by ``autograder.sandbox.kernel_command``)::
+
+    python -m autograder.launch --uid UID --env DIR --base PREFIX
+        --python REL [--site DIR]... [--pkg NAME=DIR]... -- ARGV...
+
+``--probe`` instead of ``-- ARGV`` imports what a kernel imports and
+exits 0, or prints what the uid cannot read and exits 3.
+"""
+import argparse
+import ctypes
+import os
+import shutil
+import signal
+import sys
+
+# Loaded while still root: the uid may not reach the standard library.
+LIBC = ctypes.CDLL(None, use_errno=True)
+
+CANNOT = 3
+
+
+def _open(path):
+    """An inheritable O_PATH descriptor of a folder (None if missing)."""
+    try:
+        fd = os.open(path, os.O_PATH | os.O_DIRECTORY)
+    except OSError:
+        return None
+    os.set_inheritable(fd, True)
+    return fd
+
+
+def _reach(path, fd):
+    """The path the private uid uses for ``path``: the path itself when
+    it can traverse to it, else the inherited descriptor."""
+    if os.access(path, os.R_OK | os.X_OK):
+        return path
+    return f"/proc/self/fd/{fd}"
+
+
+def build_env(args):
+    """Open every folder the kernel needs and make the (root-owned,
+    empty) environment folder; return the descriptors."""
+    shutil.rmtree(args.env, ignore_errors=True)
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    fds = {"base": _open(args.base)}
+    sites = [(s, _open(s)) for s in args.site]
+    pkgs = [(name, path, _open(path)) for name, path in
+            (p.split("=", 1) for p in args.pkg)]
+    for sub in ("bin", os.path.join("lib", version), "pkgs"):
+        os.makedirs(os.path.join(args.env, sub), mode=0o755)
+    os.chmod(args.env, 0o755)
+    return fds, sites, pkgs, version
+
+
+def link_env(args, fds, sites, pkgs, version):
+    """With the real uid already the kernel's (so ``os.access`` answers
+    for it): point the environment's symlinks at reachable paths.
+
+    Returns (interpreter path, PYTHONPATH entries, unreadable paths).
+    """
+    missing = []
+    base = _reach(args.base, fds["base"])
+    python = os.path.join(base, args.python)
+    if not os.access(python, os.X_OK):
+        missing.append(os.path.join(args.base, args.python))
+    env_bin = os.path.join(args.env, "bin", "python")
+    os.symlink(python, env_bin)
+    with open(os.path.join(args.env, "pyvenv.cfg"), "w") as cfg:
+        cfg.write(f"home = {os.path.dirname(python)}\n"
+                  "include-system-site-packages = false\n")
+    paths = [os.path.join(args.env, "pkgs")]
+    for i, (site, fd) in enumerate(sites):
+        where = _reach(site, fd)
+        if not os.access(where, os.R_OK | os.X_OK):
+            missing.append(site)
+        if i == 0:  # the environment's own: its .pth files apply
+            os.symlink(where, os.path.join(args.env, "lib", version,
+                                           "site-packages"))
+        else:
+            paths.append(where)
+    for name, path, fd in pkgs:
+        where = _reach(path, fd)
+        if not os.access(where, os.R_OK | os.X_OK):
+            missing.append(path)
+        os.symlink(where, os.path.join(args.env, "pkgs", name))
+    return env_bin, paths, missing
+
+
+def _die_with_parent(parent):
+    """Kill the kernel when its grading worker dies (kill -9 included),
+    as bubblewrap's --die-with-parent does.  Set after the uid change,
+    which clears it, and kept across exec."""
+    try:
+        LIBC.prctl(1, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the worker died already
+        os._exit(CANNOT)
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog="autograder.launch")
+    parser.add_argument("--uid", type=int, required=True)
+    parser.add_argument("--env", required=True)
+    parser.add_argument("--base", required=True)
+    parser.add_argument("--python", required=True)
+    parser.add_argument("--site", action="append", default=[])
+    parser.add_argument("--pkg", action="append", default=[])
+    parser.add_argument("--probe", action="store_true")
+    parser.add_argument("argv", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    if args.argv[:1] == ["--"]:
+        args.argv = args.argv[1:]
+    return args
+
+
+def main(argv=None):
+    args = parse(sys.argv[1:] if argv is None else argv)
+    fds, sites, pkgs, version = build_env(args)
+    uid = args.uid
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, 0, 0)  # real uid first: os.access checks it
+    env_bin, paths, missing = link_env(args, fds, sites, pkgs, version)
+    parent = os.getppid()
+    os.setresuid(uid, uid, uid)
+    _die_with_parent(parent)
+    if missing:
+        print("the grading kernel's private uid cannot read: "
+              + ", ".join(missing), file=sys.stderr)
+        return CANNOT
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env["PYTHONNOUSERSITE"] = "1"
+    if args.probe:
+        argv = [env_bin, "-c", "import ipykernel, numpy, autograder.kernel"]
+    else:
+        argv = [env_bin] + args.argv[1:]
+    try:
+        os.execve(env_bin, argv, env)
+    except OSError as err:
+        print(f"cannot start the kernel's Python: {err}", file=sys.stderr)
+        return CANNOT
+
+
+if __name__ == "__main__":
+    sys.exit(main())
