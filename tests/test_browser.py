@@ -35,7 +35,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -190,17 +189,8 @@ class Lab:
             text = resp.read()
         return json.loads(text) if text else None
 
-    def put_notebook(self, path, nb):
-        """Upload nb to path (relative to the served folder)."""
-        parts = path.split("/")
-        for i in range(1, len(parts)):
-            folder = "/".join(parts[:i])
-            try:
-                self.api("GET", f"contents/{folder}?content=0")
-            except urllib.error.HTTPError:
-                self.api("PUT", f"contents/{folder}", {"type": "directory"})
-        self.api("PUT", f"contents/{path}",
-                 {"type": "notebook", "format": "json", "content": nb})
+    def running(self):
+        return self.proc.poll() is None
 
     def get_notebook(self, path):
         return nbformat.from_dict(self.api("GET", f"contents/{path}")
@@ -490,7 +480,10 @@ def _require_readable(problems, what):
     pytest.fail(message)
 
 
-def _unreadable(text, max_lines):
+FRAME = re.compile(r"^\s*(Cell In\[|File |Input In)", re.MULTILINE)
+
+
+def _unreadable(text, max_lines=None, max_frames=None):
     """Why an error text shown to a student is not one short block."""
     lines = [x for x in text.splitlines() if x.strip()]
     out = []
@@ -498,8 +491,11 @@ def _unreadable(text, max_lines):
         out.append("it shows frames from course_utils")
     if "site-packages" in text:
         out.append("it shows frames from installed packages")
-    if len(lines) > max_lines:
+    if max_lines is not None and len(lines) > max_lines:
         out.append(f"it is {len(lines)} lines long (at most {max_lines})")
+    frames = len(FRAME.findall(text))
+    if max_frames is not None and frames > max_frames:
+        out.append(f"it shows {frames} frames (at most {max_frames})")
     return out
 
 
@@ -565,15 +561,21 @@ def chapter(request, lab, browser, shots):
         "first_exercise": _exercise_cells(release)[0],
     }
     ch["shots"].mkdir()
-    lab.put_notebook(ch["blank"], release)
-    lab.put_notebook(ch["solved"], fill(release, sources))
-    lab.put_notebook(ch["correct"],
-                     fill(release, sources, drop_ungraded_code=True))
+    # A copy of the release folder (a chapter may ship data next to its
+    # notebook), plus the student's versions of the notebook.
+    shutil.copytree(release_path.parent, lab.course / folder,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints",
+                                                  "__pycache__"))
     wrong_nb, ch["wrong_cell"] = wrong_first_answer(release, sources)
-    lab.put_notebook(ch["wrong"], wrong_nb)
+    for path, nb in ((ch["solved"], fill(release, sources)),
+                     (ch["correct"],
+                      fill(release, sources, drop_ungraded_code=True)),
+                     (ch["wrong"], wrong_nb)):
+        nbformat.write(nb, lab.course / path)
     yield ch
-    browser.close_all()
-    lab.shutdown_kernels()
+    if lab.running():  # the last chapter may outlive the student lab
+        browser.close_all()
+        lab.shutdown_kernels()
 
 
 @pytest.fixture(scope="module")
@@ -750,7 +752,9 @@ def _validate(browser, shot):
     errors = message.locator(".jp-RenderedText pre").all_inner_texts()[1::2]
     problems = []
     for err in errors:
-        problems += _unreadable(err, max_lines=12)
+        why = _unreadable(err, max_lines=12)
+        if why:
+            problems.append("; ".join(why) + ":\n" + err[:1500])
     clipped = message.locator("pre").evaluate_all(
         "pres => pres.filter(p => p.scrollWidth > p.clientWidth + 2)"
         ".map(p => p.textContent.split('\\n').filter(l => l.trim()).pop())")
@@ -807,7 +811,12 @@ def test_blank_release_error_is_readable(chapter, browser):
                                    f"'{index}']")
     cell.scroll_into_view_if_needed()
     cell.screenshot(path=chapter["shots"] / "blank-first-error.png")
-    _require_readable(_unreadable(text, max_lines=12),
+    # The stub's own traceback: the student's call and the stub line, no
+    # frames of ours (its length follows the calling cell's).
+    assert "raise NotImplementedError" in text, (
+        f"the error does not show the stub line to replace:\n{text}")
+    why = _unreadable(text, max_frames=2)
+    _require_readable(why and ["; ".join(why) + ":\n" + text[:1500]],
                       f"the blank release's first error (cell {index})")
 
 
@@ -850,15 +859,15 @@ def instructor_page(course, lab, browser, tmp_path_factory, shots):
     once the Makefile has it (issue 8)."""
     browser.close_all()
     lab.shutdown_kernels()
-    start = len(browser.problems)
     if has_instructor_lab():
+        browser.page.goto("about:blank")  # leave the student lab first
         lab.stop()
         inst = Lab(course, tmp_path_factory.mktemp("instructor-home"),
                    instructor=True)
         browser.open_lab(inst)
     else:
         inst = lab
-    yield {"lab": inst, "problems_start": start}
+    yield {"lab": inst, "problems_start": len(browser.problems)}
     if inst is not lab:
         inst.stop()
 
