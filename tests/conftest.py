@@ -1,0 +1,30 @@
+"""Shared pytest set-up for tests/.
+
+tests/test_browser.py runs one JupyterLab and one Chromium for all of its
+tests, so under pytest-xdist (`make test` runs ``pytest -n auto``) they
+must all go to one worker, or each worker would start its own lab and
+browser and rerun the notebooks.  xdist's own ``xdist_group`` mark does
+not group anything with the pinned pytest 9 / xdist 3.8, so this replaces
+xdist's default ``--dist load`` scheduler with its loadscope scheduler in
+which the browser module is one unit and every other test a unit of its
+own (handed out as ``load`` would).  An explicit ``--dist`` is kept.
+"""
+import pytest
+
+GROUPED_MODULES = ("test_browser.py",)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneWorkerPerGroupedModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            module = nodeid.split("::", 1)[0]
+            if module.rsplit("/", 1)[-1] in GROUPED_MODULES:
+                return module
+            return nodeid
+
+    return OneWorkerPerGroupedModule(config, log)
