@@ -451,3 +451,30 @@ def test_call_checked_lets_a_function_draw_from_its_generator():
     rng = np.random.default_rng(0)
     out = call_checked(lambda n, rng: rng.standard_normal(n), 3, rng)
     assert out.shape == (3,)
+
+
+def test_delegation_to_a_package_imported_inside_the_function_is_found():
+    """Is a lazily imported forbidden function found, the package unloaded?"""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent('''
+        import sys
+        from course_utils.checks import assert_not_delegating
+        sys.modules.pop("statistics", None)
+        mine, theirs = {}, {}
+        exec("def mean(xs):\\n    return sum(xs) / len(xs)", mine)
+        exec("def mean(xs):\\n    from statistics import fmean\\n"
+             "    return fmean(xs)", theirs)
+        assert_not_delegating(mine["mean"], "statistics.fmean")
+        assert "statistics" not in sys.modules  # not imported for mine
+        try:
+            assert_not_delegating(theirs["mean"], "statistics.fmean")
+        except AssertionError:
+            print("refused")
+    ''')
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "refused"
