@@ -225,3 +225,34 @@ def failure_messages(notebook_path):
 
 if __name__ == "__main__":
     _run_nbgrader(*sys.argv[1:4])
+
+
+def graded_once(request, tmp_path_factory, name, build):
+    """build(folder)'s result, computed once per test session.
+
+    Under pytest-xdist every worker that asks for it gets the same result:
+    the first builds it (grading is the slow part) while the others wait
+    on a lock, then read the cached JSON.  A failure is cached too, so the
+    other workers fail fast instead of grading again.
+    """
+    import fcntl
+
+    import pytest
+
+    if not hasattr(request.config, "workerinput"):  # not under xdist
+        return build(tmp_path_factory.mktemp(name))
+    shared = tmp_path_factory.getbasetemp().parent
+    cache = shared / f"{name}.json"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not cache.exists():
+            try:
+                result = build(shared / name)
+            except Exception as err:  # other workers fail fast, not retry
+                cache.write_text(json.dumps({"failed": repr(err)}))
+                raise
+            cache.write_text(json.dumps(result))
+        result = json.loads(cache.read_text())
+    if "failed" in result:
+        pytest.fail(f"grading failed in another worker: {result['failed']}")
+    return result

@@ -156,7 +156,6 @@ def test_launcher_reaches_folders_the_private_uid_cannot(tmp_path):
     below a 0700 folder, and nothing beside it?"""
     import os
     import subprocess
-    import sys
     if os.geteuid() != 0:
         pytest.skip("the private uid exists only when grading as root")
     private = tmp_path / "closed"

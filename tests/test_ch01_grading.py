@@ -13,13 +13,12 @@ the gradient's dot product) and must keep full marks; a few wrong students'
 messages are read as the student sees them.
 """
 import csv
-import fcntl
-import json
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from nbgrader_course import graded_once
 from nbgrader_course import ROOT, failure_messages, fill, grade, make_course
 from nbgrader_course import solution_sources, submit
 
@@ -384,23 +383,8 @@ def _build_and_grade(folder):
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory, request):
     """Grade the batch once, even when several xdist workers ask for it."""
-    if not hasattr(request.config, "workerinput"):  # not under xdist
-        return _build_and_grade(tmp_path_factory.mktemp("ch01_grading"))
-    shared = tmp_path_factory.getbasetemp().parent
-    cache = shared / "ch01_grading.json"
-    with open(shared / "ch01_grading.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not cache.exists():
-            try:
-                result = _build_and_grade(shared / "ch01_grading")
-            except Exception as err:  # other workers fail fast, not retry
-                cache.write_text(json.dumps({"failed": repr(err)}))
-                raise
-            cache.write_text(json.dumps(result))
-        result = json.loads(cache.read_text())
-    if "failed" in result:
-        pytest.fail(f"grading failed in another worker: {result['failed']}")
-    return result
+    return graded_once(request, tmp_path_factory, "ch01_grading",
+                       _build_and_grade)
 
 
 def _by_exercise(result, student):

@@ -14,13 +14,12 @@ not call the student's layers), so that a mistake in one layer exercise
 does not also cost exercise 7's points.
 """
 import csv
-import fcntl
-import json
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from nbgrader_course import graded_once
 from nbgrader_course import ROOT, fill, grade, make_course, solution_sources
 from nbgrader_course import failure_messages, submit
 
@@ -469,23 +468,8 @@ def _build_and_grade(folder):
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory, request):
     """Grade the batch once, even when several xdist workers ask for it."""
-    if not hasattr(request.config, "workerinput"):  # not under xdist
-        return _build_and_grade(tmp_path_factory.mktemp("ch04_grading"))
-    shared = tmp_path_factory.getbasetemp().parent
-    cache = shared / "ch04_grading.json"
-    with open(shared / "ch04_grading.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not cache.exists():
-            try:
-                result = _build_and_grade(shared / "ch04_grading")
-            except Exception as err:  # other workers fail fast, not retry
-                cache.write_text(json.dumps({"failed": repr(err)}))
-                raise
-            cache.write_text(json.dumps(result))
-        result = json.loads(cache.read_text())
-    if "failed" in result:
-        pytest.fail(f"grading failed in another worker: {result['failed']}")
-    return result
+    return graded_once(request, tmp_path_factory, "ch04_grading",
+                       _build_and_grade)
 
 
 def _by_exercise(result, student):

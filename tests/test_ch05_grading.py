@@ -10,13 +10,12 @@ exercise's score is pinned, so a mistake costs that exercise's points and
 no other's: the train_mlp and init_params cells run the student's
 function with correct versions of the earlier helpers.
 """
-import fcntl
-import json
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from nbgrader_course import graded_once
 from nbgrader_course import (ROOT, failure_messages, fill, grade,
                              make_course, solution_sources, submit)
 
@@ -461,23 +460,8 @@ def _build_and_grade(folder):
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory, request):
     """Grade the batch once, even when several xdist workers ask for it."""
-    if not hasattr(request.config, "workerinput"):  # not under xdist
-        return _build_and_grade(tmp_path_factory.mktemp("ch05_grading"))
-    shared = tmp_path_factory.getbasetemp().parent
-    cache = shared / "ch05_grading.json"
-    with open(shared / "ch05_grading.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not cache.exists():
-            try:
-                result = _build_and_grade(shared / "ch05_grading")
-            except Exception as err:  # other workers fail fast, not retry
-                cache.write_text(json.dumps({"failed": repr(err)}))
-                raise
-            cache.write_text(json.dumps(result))
-        result = json.loads(cache.read_text())
-    if "failed" in result:
-        pytest.fail(f"grading failed in another worker: {result['failed']}")
-    return result
+    return graded_once(request, tmp_path_factory, "ch05_grading",
+                       _build_and_grade)
 
 
 def _by_exercise(result, student):
