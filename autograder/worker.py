@@ -15,6 +15,7 @@ import nbformat
 from nbgrader import utils as nbg_utils
 
 from . import sandbox, tamper
+from . import trust_hooks as trust
 from .execute import Runner
 from .notebooks import file_digest, is_test_cell
 from .preflight import PreflightError, is_blank, preflight
@@ -52,7 +53,9 @@ def score_cells(nb):
 def _prepare_workdir(job, name):
     """Copy the release's data files and the student's files."""
     workdir = Path(tempfile.mkdtemp(prefix="ag-work-"))
-    for folder in (Path(job["release_dir"]), Path(job["submission_dir"])):
+    # Issue 14: only the release's files (what the assignment declares);
+    # anything else a submission carries is ignored.
+    for folder in trust.workdir_sources(job):
         if not folder.is_dir():
             continue
         for path in folder.rglob("*"):
@@ -112,11 +115,14 @@ def grade_notebook(job, master, limits, isolation):
         return result
     workdir = _prepare_workdir(job, name)
     try:
-        log = Runner(nb, isolation, limits, workdir).run()
+        runner = Runner(nb, isolation, limits, workdir)
+        runner.trusted = trust.tests_for(master)  # issue 14 hook
+        log = runner.run()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         sandbox.kill_strays(sandbox.sandbox_uid())
-    found = tamper.scan_notebook(nb) + [
+    found = tamper.scan_notebook(nb) + trust.review_findings(
+        nb, master) + [
         f"kernel state restored: {t}" for t in dict.fromkeys(log.tamper)]
     out = Path(job["autograded_dir"]) / f"{name}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)

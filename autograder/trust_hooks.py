@@ -1,0 +1,195 @@
+"""Issue 14's hooks into the worker: trusted tests, files, review scan.
+
+* ``tests_for(master)``: the trusted test runner the worker gives to
+  ``execute.Runner`` (autograder.trusted);
+* ``workdir_sources(job)``: the folders whose files the kernel's working
+  copy gets: the release only, so a file shipped beside the notebook
+  (a fake ``autograder/kernel.py``, a ``numpy.py``) is ignored;
+* ``review_findings(nb, master)``: findings that hold points for review
+  although they gain nothing any more: tampering with the kernel's
+  messaging, hooks, tracing, threads, signals or ``__builtins__`` seen
+  in the code, and reference source copied into the notebook.
+"""
+import ast
+import difflib
+import importlib
+import inspect
+import io
+import textwrap
+import tokenize
+from pathlib import Path
+
+from .notebooks import is_solution_cell, is_test_cell
+from .trusted import TrustedTests, forbidden_in, to_python
+
+# Attribute or function names whose use in student code is reported.
+WATCHED_CALLS = {
+    "settrace": "installs a trace function",
+    "setprofile": "installs a profile function",
+    "_getframe": "inspects the caller's frames",
+    "currentframe": "inspects the caller's frames",
+    "f_back": "inspects the caller's frames",
+    "f_globals": "reads another frame's names",
+    "f_locals": "reads another frame's names",
+    "start_new_thread": "starts a thread",
+    "Thread": "starts a thread",
+    "Timer": "starts a timer thread",
+    "setitimer": "sets an interval timer",
+    "alarm": "sets an alarm signal",
+    "session": "touches the kernel's messaging",
+    "iopub_socket": "touches the kernel's messaging",
+    "display_pub": "replaces IPython's display publisher",
+    "InteractiveTB": "touches IPython's traceback display",
+    "_showtraceback": "touches IPython's traceback display",
+    "__code__": "replaces a function's code",
+    "__class__": "swaps an object's class",
+    "meta_path": "installs an import hook",
+    "path_hooks": "installs an import hook",
+    "GuardedKernel": "touches the grading kernel",
+    "studentside": "touches the grading kernel",
+}
+MIN_TOKENS = 40
+SIMILAR = 0.85
+
+
+def tests_for(master):
+    """The TrustedTests for one notebook's master (issue 14)."""
+    return TrustedTests(getattr(master, "setup", []) or [],
+                        [c.source for c in master.tests.values()])
+
+
+def workdir_sources(job):
+    """Folders copied into the kernel's working copy: the release."""
+    return [Path(job["release_dir"])]
+
+
+def _tokens(source):
+    out = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type in (tokenize.NAME, tokenize.OP, tokenize.NUMBER,
+                            tokenize.STRING):
+                out.append(tok.string)
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    return out
+
+
+def _body_source(node, source):
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(
+            body[0].value, ast.Constant) and isinstance(body[0].value.value,
+                                                        str):
+        body = body[1:]
+    return "\n".join(ast.get_source_segment(source, stmt) or ""
+                     for stmt in body)
+
+
+def _functions(source):
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    return [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
+
+
+def _reference_bodies(names):
+    out = {}
+    for dotted in names:
+        module_name, _, attr = dotted.rpartition(".")
+        try:
+            func = getattr(importlib.import_module(module_name), attr)
+            source = textwrap.dedent(inspect.getsource(func))
+        except Exception:  # not found: nothing to compare with
+            continue
+        for node in _functions(source)[:1]:
+            tokens = _tokens(_body_source(node, source))
+            if len(tokens) >= MIN_TOKENS:
+                out[dotted] = tokens
+    return out
+
+
+def copied_reference(nb, forbidden):
+    """Findings for answer functions that look like a reference's code."""
+    refs = _reference_bodies(forbidden)
+    found = []
+    if not refs:
+        return found
+    for cell in nb.cells:
+        if cell.cell_type != "code" or is_test_cell(cell):
+            continue
+        try:
+            source = to_python(cell.source)
+        except Exception:
+            continue
+        for node in _functions(source):
+            mine = _tokens(_body_source(node, source))
+            if len(mine) < MIN_TOKENS // 2:
+                continue
+            for dotted, theirs in refs.items():
+                ratio = difflib.SequenceMatcher(None, mine, theirs,
+                                                autojunk=False).ratio()
+                if ratio >= SIMILAR:
+                    found.append(f"{node.name} looks copied from {dotted} "
+                                 f"(similarity {ratio:.2f})")
+    return found
+
+
+def watched_uses(nb):
+    """Findings for kernel-level tricks written in the student's code."""
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or is_test_cell(cell):
+            continue
+        try:
+            tree = ast.parse(to_python(cell.source))
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            name = None
+            if isinstance(node, ast.Call) and _is_signal_call(node):
+                item = "sets a signal handler that runs code"
+                if item not in found:
+                    found.append(item)
+                continue
+            if isinstance(node, ast.Attribute):
+                name = node.attr
+            elif isinstance(node, ast.Name):
+                name = node.id
+            elif isinstance(node, ast.alias):
+                name = node.name.split(".")[-1]
+            if name == "__builtins__" and isinstance(node, ast.Name) \
+                    and isinstance(node.ctx, ast.Store):
+                item = "replaces __builtins__"
+            else:
+                item = WATCHED_CALLS.get(name)
+            if item and item not in found:
+                found.append(item)
+    return found
+
+
+def _is_signal_call(node):
+    """signal.signal(sig, handler) with a handler that runs code (not
+    SIG_IGN or SIG_DFL, which only decide whether a signal is lost)."""
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(
+        func, "id", None)
+    if name != "signal" or len(node.args) < 2:
+        return False
+    handler = node.args[1]
+    text = handler.attr if isinstance(handler, ast.Attribute) else \
+        getattr(handler, "id", None)
+    return text not in ("SIG_IGN", "SIG_DFL", "default_int_handler")
+
+
+def review_findings(nb, master):
+    """Issue 14's extra tamper findings for one executed notebook."""
+    forbidden = forbidden_in([c.source for c in master.tests.values()] +
+                             list(getattr(master, "setup", []) or []))
+    found = watched_uses(nb)
+    found += copied_reference(nb, forbidden)
+    return found
+
+
+__all__ = ["tests_for", "workdir_sources", "review_findings",
+           "is_solution_cell"]
