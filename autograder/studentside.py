@@ -222,8 +222,7 @@ def _refs(obj):
     """Name objects that stay in this kernel: functions and others."""
     if isinstance(obj, types.ModuleType):
         return None
-    if callable(obj) and not isinstance(obj, type) and \
-            not isinstance(obj, (list, tuple, dict)):
+    if callable(obj) and not isinstance(obj, (list, tuple, dict)):
         try:
             import numpy as np
             if isinstance(obj, np.ndarray):
@@ -232,7 +231,8 @@ def _refs(obj):
             pass
         key = str(len(_HANDLES) + 1)
         _HANDLES[key] = obj
-        return {"$handle": key, "name": _name(obj)}
+        return {"$handle": key, "name": _name(obj),
+                "sig": _signature(obj)}
     return None
 
 
@@ -309,7 +309,7 @@ def _describe(ns, names):
         obj = ns[name]
         if isinstance(obj, types.ModuleType):
             out[name] = {"kind": "module"}
-        elif callable(obj) and not isinstance(obj, type):
+        elif callable(obj):
             out[name] = {"kind": "callable", "sig": _signature(obj),
                          "name": _name(obj)}
         else:
@@ -407,6 +407,16 @@ def serve(text):
                 reply.update(ok=True, result=_encode_out(result),
                              args=_encode_out(list(args)),
                              kwargs=_encode_out(dict(kwargs)))
+        elif op == "getattr":
+            obj = proxy.decode(request["target"], build)
+            try:
+                value = getattr(obj, str(request["name"]))
+            except BaseException as exc:  # the student's error, reported
+                reply.update(ok=False, ename=type(exc).__name__,
+                             evalue=str(exc)[:2000],
+                             traceback=_student_frames(exc))
+            else:
+                reply.update(ok=True, result=_encode_out(value))
         elif op == "delegation":
             func = proxy.decode(request["target"], build)
             reply["info"] = _delegation(ns, func, request["forbidden"])

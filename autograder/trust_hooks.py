@@ -19,7 +19,7 @@ import textwrap
 import tokenize
 from pathlib import Path
 
-from .notebooks import is_solution_cell, is_test_cell
+from .notebooks import is_test_cell
 from .trusted import TrustedTests, forbidden_in, to_python
 
 # Attribute or function names whose use in student code is reported.
@@ -43,6 +43,7 @@ WATCHED_CALLS = {
     "_showtraceback": "touches IPython's traceback display",
     "__code__": "uses a function's code object",
     "getsource": "reads reference source at run time",
+    "__file__": "reads a module's file at run time",
     "__class__": "swaps an object's class",
     "meta_path": "installs an import hook",
     "path_hooks": "installs an import hook",
@@ -191,6 +192,3 @@ def review_findings(nb, master):
     found += copied_reference(nb, forbidden)
     return found
 
-
-__all__ = ["tests_for", "workdir_sources", "review_findings",
-           "is_solution_cell"]

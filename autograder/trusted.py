@@ -20,11 +20,9 @@ test cell and ``TrustedTests.prepare`` before each kernel start.
 import ast
 import builtins
 import contextlib
-import copy
 import io
 import json
 import os
-import sys
 import time
 import traceback
 import uuid
@@ -37,9 +35,6 @@ from nbformat.v4 import new_code_cell, new_output
 from . import proxy
 from .kernel import GUARD, TAMPER_MIME
 from .notebooks import source_text
-
-MISSING = object()
-
 
 class KernelLost(BaseException):
     """The student's kernel timed out or died during a test cell."""
@@ -126,6 +121,18 @@ class Proxy:
 
     def __call__(self, *args, **kwargs):
         return self._channel.call(self, args, kwargs)
+
+    def __getattr__(self, name):
+        # Attributes of a student object (``model.W``, ``model.forward``)
+        # are read in the student's kernel; dunder and private names are
+        # not (NumPy probes ``__array__`` and friends).
+        if name.startswith("_"):
+            raise AttributeError(name)
+        reply = self._channel.request("getattr", target=self._target,
+                                      name=name)
+        if not reply.get("ok"):
+            raise _student_exception(reply)
+        return _decode_handles(reply.get("result"), self._channel)
 
 
 class Channel:
@@ -224,33 +231,32 @@ class Channel:
 
 
 def _decode_handles(data, channel):
+    info = {}
+
     def build(tag, payload):
         if tag == "$handle":
-            return Proxy(channel, {"$handle": str(payload)}, "function")
+            name, sig = info.get(str(payload), ("function", None))
+            return Proxy(channel, {"$handle": str(payload)}, name, sig)
         raise proxy.EncodeError(f"unexpected {tag}")
 
-    def walk(value):
-        # A handle is {"$handle": key, "name": ...}: two keys.
-        if isinstance(value, dict) and "$handle" in value and \
-                len(value) == 2:
-            return Proxy(channel, {"$handle": str(value["$handle"])},
-                         str(value.get("name", "function")))
-        return value
-    return proxy.decode(_pre(data, walk), build)
+    return proxy.decode(_pre(data, info), build)
 
 
-def _pre(data, walk):
+def _pre(data, info):
     """Turn handle descriptions into one-key tags ``decode`` accepts."""
-    if isinstance(data, dict) and "$handle" in data and len(data) == 2:
-        return {"$handle": str(data["$handle"])}
+    if isinstance(data, dict) and "$handle" in data and \
+            set(data) <= {"$handle", "name", "sig"}:
+        key = str(data["$handle"])
+        info[key] = (str(data.get("name", "function")), data.get("sig"))
+        return {"$handle": key}
     if isinstance(data, list):
-        return [_pre(x, walk) for x in data]
+        return [_pre(x, info) for x in data]
     if isinstance(data, dict) and len(data) == 1:
         (tag, payload), = data.items()
-        if tag == "$t":
-            return {"$t": [_pre(x, walk) for x in payload]}
-        if tag == "$d":
-            return {"$d": [[_pre(k, walk), _pre(v, walk)]
+        if tag == "$t" and isinstance(payload, list):
+            return {"$t": [_pre(x, info) for x in payload]}
+        if tag == "$d" and isinstance(payload, list):
+            return {"$d": [[_pre(k, info), _pre(v, info)]
                            for k, v in payload]}
     return data
 
