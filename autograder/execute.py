@@ -243,7 +243,6 @@ class Runner:
             leftover.unlink()
         if self.trusted is not None:  # issue 14 hook
             self.trusted.prepare(self.ipcdir)
-            self._give(self.ipcdir)
         return Kernel(self.nb, self.isolation, self.limits, self.workdir,
                       self.ipcdir, self.uid)
 

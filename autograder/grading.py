@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
+from . import trust_hooks
 from . import sandbox
 from .pool import run_each
 from .record import record
@@ -86,6 +87,7 @@ def grade(course, assignment, students=None, jobs=None, force=False,
     """Grade ``assignment``; return a Summary."""
     course.require(assignment)
     course.masters(assignment)  # fail early if the release is missing
+    trust_hooks.warm(course.masters(assignment))  # issue 14 hook
     _check_gradebook(course, assignment)
     # Probe bubblewrap once here; the forked workers inherit the answer.
     try:

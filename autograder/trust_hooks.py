@@ -60,6 +60,26 @@ def tests_for(master):
                         [c.source for c in master.tests.values()])
 
 
+def warm(masters):
+    """Import what the setup cells import, once, in the grading parent:
+    the forked workers that run the tests then start with it loaded."""
+    import os
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    for master in masters:
+        for source in getattr(master, "setup", []) or []:
+            try:
+                tree = ast.parse(to_python(source))
+            except SyntaxError:
+                continue
+            imports = [n for n in tree.body
+                       if isinstance(n, (ast.Import, ast.ImportFrom))]
+            try:
+                exec(compile(ast.Module(body=imports, type_ignores=[]),
+                             "<setup imports>", "exec"), {})
+            except Exception:  # the worker reports setup errors
+                continue
+
+
 def workdir_sources(job):
     """Folders copied into the kernel's working copy: the release."""
     return [Path(job["release_dir"])]

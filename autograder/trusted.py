@@ -23,6 +23,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import time
 import traceback
 import uuid
@@ -423,8 +424,16 @@ class TrustedTests:
     # -- set-up ----------------------------------------------------------
     def prepare(self, ipcdir):
         """Before a kernel starts: tell it which kernels to stub."""
+        # The folder belongs to the sandbox's uid: never follow what a
+        # student may have put there; the file stays the grader's (0644).
         path = os.path.join(str(ipcdir), "forbidden.json")
-        with open(path, "w", encoding="utf-8") as fh:
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        elif os.path.lexists(path):
+            os.unlink(path)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL |
+                     os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(self.forbidden, fh)
 
     def _namespace(self):
