@@ -6,6 +6,9 @@ This grades chapter 01's blank release, its solution and some of
 tests/test_ch01_grading.py's wrong students that way and pins each
 exercise's score to the one plain nbgrader gives.
 """
+import fcntl
+import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -25,7 +28,22 @@ WRONG_STUDENTS = (3, 4, 5, 6)
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    base = tmp_path_factory.mktemp("trust-ch01")
+    """Grade the batch once, shared by xdist workers (file lock)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # this run's folder, shared by its workers
+    shared = base / "ag-trust-ch01"
+    shared.mkdir(exist_ok=True)
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = shared / "rows.json"
+        if not done.exists():
+            done.write_text(json.dumps(_grade(shared)))
+        rows = json.loads(done.read_text())
+    return shared / "course", rows
+
+
+def _grade(base):
     course = make_course(base / "course", ch01.ASSIGNMENT)
     assert main(["--course-root", str(course), "release"]) == 0
     release = nbformat.read(ROOT / "notebooks" / ch01.ASSIGNMENT /
@@ -46,7 +64,8 @@ def graded(tmp_path_factory):
             release, sources, drop_ungraded_code=True)})
     summary = grade(Course(course), ch01.ASSIGNMENT, jobs=2,
                     progress=False)
-    return course, {r["student"]: r for r in summary.rows}
+    return {r["student"]: {"score": r["score"], "flags": r["flags"]}
+            for r in summary.rows}
 
 
 def _cell_points(path):
