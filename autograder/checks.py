@@ -5,7 +5,7 @@ Both notebooks go through exactly what `grade` does to a submission
 kernel, the same scoring), so a check that passes here also passes when
 grading.
 """
-from . import sandbox
+from . import sandbox, trust_hooks
 from .preflight import PreflightError
 from .worker import grading_copy, run_notebook, score_cells
 
@@ -27,9 +27,7 @@ def check_assignment(course, assignment):
     """Return a list of problems (empty when the assignment is sound)."""
     problems = []
     release = course.release_dir(assignment)
-    source_dir = course.source_dir(assignment)
-    files = [(str(p), str(p.relative_to(source_dir)))
-             for p in course.extra_files(source_dir)]
+    files = trust_hooks.declared_files(course, assignment)
     masters = {m.name: m for m in course.masters(assignment)}
     for source in course.source_notebooks(assignment):
         name = f"{assignment}/{source.name}"

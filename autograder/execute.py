@@ -136,7 +136,9 @@ class Kernel:
         kernel = None
         for proc in sorted(procs, key=_created):
             try:
-                if proc.cmdline()[1:3] == ["-m", sandbox.KERNEL_MODULE]:
+                cmd = proc.cmdline()
+                if cmd[1:4] == ["-P", "-m", sandbox.KERNEL_MODULE] or \
+                        cmd[1:3] == ["-m", sandbox.KERNEL_MODULE]:
                     kernel = proc
                     break
             except psutil.Error:
@@ -222,6 +224,9 @@ class Runner:
         self.budget = limits.output_bytes_per_notebook
         self.uid = sandbox.sandbox_uid()
         self.ipcdir = Path(tempfile.mkdtemp(prefix="ag-ipc-"))
+        # Issue 14 hook: graded test cells run in the grader's process
+        # (autograder.trusted) when the worker sets this.
+        self.trusted = None
         for path in (self.workdir, self.ipcdir):
             self._give(path)
 
@@ -240,6 +245,8 @@ class Runner:
     def _start(self):
         for leftover in self.ipcdir.glob("kernel*"):
             leftover.unlink()
+        if self.trusted is not None:  # issue 14 hook
+            self.trusted.prepare(self.ipcdir)
         return Kernel(self.nb, self.isolation, self.limits, self.workdir,
                       self.ipcdir, self.uid)
 
@@ -250,6 +257,14 @@ class Runner:
         """Run cell ``index``; return 'ok', 'timeout' or 'died'."""
         cell = self.nb.cells[index]
         test = is_test_cell(cell)
+        if test and self.trusted is not None:  # issue 14 hook
+            status = self.trusted.run_cell(self, kernel, index)
+            used, cut = cap_outputs(cell, self.limits.output_bytes_per_cell,
+                                    self.budget)
+            self.budget -= used
+            if cut:
+                self.log.truncated.append(index)
+            return status
         sent = copy.copy(cell)
         if test:
             sent["source"] = GUARD + cell.source

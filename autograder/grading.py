@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
+from . import trust_hooks
 from . import sandbox
 from .pool import run_each
 from .record import record
@@ -75,6 +76,7 @@ def plan(course, assignment, store, students=None, force=False):
                 "`course-autograder collect` first)")
         known = [s for s in known if s in students]
     jobs, skipped, retested = [], [], []
+    declared = trust_hooks.declared_files(course, assignment)
     for student in known:
         folder = course.submission_dir(student, assignment)
         checksum = submission_checksum(folder)
@@ -89,6 +91,9 @@ def plan(course, assignment, store, students=None, force=False):
             "course_root": str(course.root), "assignment": assignment,
             "student": student, "submission_dir": str(folder),
             "files": extra_files(course, student, assignment),
+            "kernel_files": declared,
+            "release_dir": str(course.release_dir(assignment)),
+            "source_dir": str(course.source_dir(assignment)),
             "autograded_dir": str(course.autograded_dir(student,
                                                         assignment)),
             "checksum": checksum, "tests": digest})
@@ -141,6 +146,7 @@ def grade(course, assignment, students=None, jobs=None, force=False,
     """Grade ``assignment``; return a Summary."""
     course.require(assignment)
     course.masters(assignment)  # fail early if the release is missing
+    trust_hooks.warm(course.masters(assignment))  # issue 14 hook
     _check_gradebook(course, assignment)
     # Probe bubblewrap once here; the forked workers inherit the answer.
     require_sandbox(course)

@@ -67,6 +67,8 @@ class GuardedKernel(IPythonKernel):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        from . import studentside  # issue 14: stubs, safe path, watch
+        self._watch = studentside.start(self)
         self._baseline = self._snapshot()
 
     def _snapshot(self):
@@ -119,10 +121,12 @@ class GuardedKernel(IPythonKernel):
                 found.append(f"IPython shell.{attr} replaced")
                 delattr(shell, attr)
         _restore_modules(base["modules"], found)
+        found += self._watch.check()  # issue 14 hook
         return found
 
     async def do_execute(self, code, *args, **kwargs):
         """Run ``code``; clean up first when it is a graded test cell."""
+        self._watch.first_cell()  # issue 14: baseline before any cell
         if code.startswith(GUARD):
             code = code[len(GUARD):]
             found = self._restore()

@@ -24,6 +24,9 @@ class Master:
     solutions: dict = field(default_factory=dict)  # grade_id -> cell
     released: dict = field(default_factory=dict)  # test cells as given
     kernelspec: dict = field(default_factory=dict)
+    # Issue 14: the instructor's setup code that graded tests run after,
+    # in the grader's process (autograder.trusted).
+    setup: list = field(default_factory=list)
 
     @property
     def points(self):
@@ -57,6 +60,7 @@ def load_master(source_path, release_path):
             master.tests[gid] = cell
             master.gap[gid] = unlabelled
         unlabelled = 0
+    master.setup = setup_sources(source)
     for cell in release.cells:
         gid = grade_id(cell)
         if gid is not None and is_solution_cell(cell):
@@ -64,3 +68,25 @@ def load_master(source_path, release_path):
         elif gid in master.tests:
             master.released[gid] = cell
     return master
+
+
+def setup_sources(source):
+    """The setup cells of a source notebook (issue 14).
+
+    The locked code cells that are neither graded nor answered (chapter
+    01's ``setup``); without any, the code cells before the first
+    answer or graded cell.
+    """
+    locked, before, seen_graded = [], [], False
+    for cell in source.cells:
+        if cell.cell_type != "code":
+            continue
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") or meta.get("solution"):
+            seen_graded = True
+            continue
+        if meta.get("locked"):
+            locked.append(cell.source)
+        elif not seen_graded:
+            before.append(cell.source)
+    return locked or before

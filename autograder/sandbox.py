@@ -133,6 +133,7 @@ def kernel_env(workdir, limits):
         "LANG": "C.UTF-8",
         "PYTHONPATH": "/opt/autograder",
         "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONSAFEPATH": "1",
         "IPYTHONDIR": "/tmp/.ipython",
         "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": "/tmp/.matplotlib",
@@ -404,7 +405,9 @@ def kernel_command(isolation, workdir, ipcdir, connection_file, limits,
                    uid):
     """Return (argv, env, cwd) that start one sandboxed kernel."""
     env = kernel_env(workdir, limits)
-    kernel = [sys.executable, "-m", KERNEL_MODULE, "-f",
+    # -P: no script or working directory on sys.path, so a file the
+    # submission writes cannot replace the kernel (issue 14).
+    kernel = [sys.executable, "-P", "-m", KERNEL_MODULE, "-f",
               str(connection_file), "--quiet",
               "--HistoryManager.enabled=False"]
     argv = prlimit_prefix(limits)

@@ -15,6 +15,7 @@ import nbformat
 from nbgrader import utils as nbg_utils
 
 from . import sandbox, tamper
+from . import trust_hooks as trust
 from .execute import Runner
 from .notebooks import file_digest, is_test_cell
 from .preflight import PreflightError, is_blank, preflight
@@ -85,13 +86,23 @@ def _prepare_workdir(files):
 def run_notebook(raw, master, limits, isolation, files):
     """Repair and run one notebook, as `grade` and `check` both do.
 
+    ``files`` are the [(source, relative name)] the kernel's working copy
+    gets: the assignment's declared files only (issue 14), never what a
+    submission carries beside its notebooks.  Graded test cells run in
+    the grader's process (autograder.trusted).
+
     Returns (executed notebook, repairs, RunLog); raises PreflightError.
     """
     nb, issues = preflight(raw, master)
     workdir = _prepare_workdir(files)
+    runner = None
     try:
-        log = Runner(nb, isolation, limits, workdir).run()
+        runner = Runner(nb, isolation, limits, workdir)
+        runner.trusted = trust.tests_for(master, files)  # issue 14 hook
+        log = runner.run()
     finally:
+        if runner is not None and runner.trusted is not None:
+            runner.trusted.close()
         shutil.rmtree(workdir, ignore_errors=True)
         sandbox.kill_strays(sandbox.sandbox_uid())
     return nb, issues, log
@@ -134,12 +145,13 @@ def grade_notebook(job, master, limits, isolation):
         return result
     try:
         nb, issues, log = run_notebook(path.read_bytes(), master, limits,
-                                       isolation, job.get("files", []))
+                                       isolation, trust.kernel_files(job))
     except PreflightError as err:
         result["flags"] = [f"{err.code}: {err}"]
         result["message"] = str(err)
         return result
-    found = tamper.scan_notebook(nb) + [
+    found = tamper.scan_notebook(nb) + trust.review_findings(
+        nb, master) + [
         f"kernel state restored: {t}" for t in dict.fromkeys(log.tamper)]
     out = Path(job["autograded_dir"]) / f"{name}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)

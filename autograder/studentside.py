@@ -1,0 +1,493 @@
+"""What the grading kernel does for the trusted grader (student side).
+
+Imported by the sandboxed kernel (autograder.kernel).  Nothing here
+decides a verdict: the grader asks the student's kernel to call the
+student's functions with plain data (``serve``), and only ever reads
+plain data back.  Student code may replace anything in this module; it
+can then only spoil its own answers.
+
+Also here:
+
+* ``install_stubs``: the reference kernels that the notebook's tests
+  forbid (``assert_not_delegating``) stop working in the student's
+  kernel for the whole grading run: their code is swapped for a stub
+  that raises "not available while grading", so an alias, a bound copy
+  or a lookup by a computed name reaches the stub too;
+* ``safe_path``: drop the working directory from ``sys.path``;
+* ``Watch``: notice changes to messaging, display hooks, trace and
+  profile functions, threads, signal handlers and ``__builtins__``.
+"""
+import builtins
+import inspect
+import contextlib
+import json
+import os
+import signal
+import sys
+import threading
+import traceback
+import types
+
+from . import proxy
+
+NOT_AVAILABLE = ("{name} is not available while grading: this exercise "
+                 "asks you to compute it yourself")
+_HANDLES = {}
+
+
+# ---------------------------------------------------------------------------
+# start-up
+# ---------------------------------------------------------------------------
+def ipc_dir():
+    """The kernel's IPC directory (where its connection file lives)."""
+    argv = sys.argv
+    if "-f" in argv and argv.index("-f") + 1 < len(argv):
+        return os.path.dirname(argv[argv.index("-f") + 1])
+    return None
+
+
+def safe_path():
+    """Remove the working directory and '' from ``sys.path``."""
+    cwd = os.getcwd()
+    sys.path[:] = [p for p in sys.path
+                   if p not in ("", ".") and
+                   os.path.abspath(p) != os.path.abspath(cwd)]
+
+
+def _stub_code(name):
+    text = (f"def _stub(*args, **kwargs):\n"
+            f"    raise RuntimeError({NOT_AVAILABLE.format(name=name)!r})\n")
+    glb = {}
+    exec(compile(text, f"<not available: {name}>", "exec"), glb)
+    return glb["_stub"].__code__
+
+
+def install_stubs(names):
+    """Make each dotted reference function raise when called."""
+    import importlib
+    done = []
+    for dotted in names:
+        module_name, _, attr = dotted.rpartition(".")
+        if not module_name.startswith("course_utils"):
+            continue
+        try:
+            func = getattr(importlib.import_module(module_name), attr)
+        except Exception:  # a name the course does not have
+            continue
+        func = getattr(func, "__func__", func)
+        if isinstance(func, types.FunctionType) and not func.__code__.\
+                co_freevars:
+            original = func.__code__
+            func.__code__ = _stub_code(dotted)
+            _STUBBED.append((func, original, func.__code__))
+            done.append(dotted)
+    return done
+
+
+# (function, its code, its stub's code) of every stubbed reference.
+_STUBBED = []
+_LIFTED = [0]
+
+
+@contextlib.contextmanager
+def _references_available():
+    """While a course_utils object the test sent runs (an fma that
+    records tiles with the reference model), its calls reach the real
+    reference kernels; the stubs are back as soon as it returns."""
+    if _LIFTED[0] == 0:
+        for func, original, _ in _STUBBED:
+            func.__code__ = original
+    _LIFTED[0] += 1
+    try:
+        yield
+    finally:
+        _LIFTED[0] -= 1
+        if _LIFTED[0] == 0:
+            for func, _, stub in _STUBBED:
+                func.__code__ = stub
+
+
+def _wrap_course_object(obj):
+    from . import proxy as _proxy
+    return _proxy.CourseObject(obj, _references_available)
+
+
+def start(kernel):
+    """Kernel start-up: safe path, stubs; return the Watch."""
+    safe_path()
+    folder = ipc_dir()
+    names = []
+    if folder:
+        path = os.path.join(folder, "forbidden.json")
+        try:
+            with open(path, encoding="utf-8") as fh:
+                names = json.load(fh)
+        except (OSError, ValueError):
+            names = []
+    install_stubs([n for n in names if isinstance(n, str)])
+    from . import proxy as _proxy
+    _proxy.OBJECT_WRAPPER = _wrap_course_object
+    return Watch(kernel)
+
+
+# ---------------------------------------------------------------------------
+# tamper watch
+# ---------------------------------------------------------------------------
+def _signals():
+    out = {}
+    for sig in signal.valid_signals():
+        try:
+            out[int(sig)] = signal.getsignal(sig)
+        except (ValueError, OSError):
+            continue
+    return out
+
+
+class Watch:
+    """Baseline of kernel state the student's code should leave alone."""
+
+    def __init__(self, kernel):
+        self.kernel = kernel
+        self.based = False
+        self._base()
+
+    def first_cell(self):
+        """Take the baseline again just before the first cell runs (the
+        kernel installs its own handlers and threads while starting)."""
+        if not self.based:
+            self.based = True
+            self._base()
+
+    def _base(self):
+        kernel = self.kernel
+        session = kernel.session
+        shell = kernel.shell
+        self.session_send = type(session).send
+        self.session_dict = set(vars(session))
+        self.shell_cls = {a: getattr(type(shell), a, None) for a in (
+            "showtraceback", "run_cell", "run_ast_nodes", "run_code",
+            "_showtraceback", "showsyntaxerror")}
+        self.pub = shell.display_pub
+        self.pub_publish = type(shell.display_pub).publish
+        self.displayhook = shell.displayhook
+        self.threads = {t.ident for t in threading.enumerate()}
+        self.signals = _signals()
+        self.kernel_cls = {a: getattr(type(kernel), a, None) for a in (
+            "do_execute", "_restore", "send_response")}
+
+    def check(self):
+        """Return what changed since start-up (and undo what is safe)."""
+        found = []
+        kernel, shell = self.kernel, self.kernel.shell
+        session = kernel.session
+        if type(session).send is not self.session_send or \
+                "send" in set(vars(session)) - self.session_dict:
+            found.append("kernel message sending replaced")
+        for attr, value in self.shell_cls.items():
+            if getattr(type(shell), attr, None) is not value:
+                found.append(f"IPython shell class {attr} replaced")
+        for attr, value in self.kernel_cls.items():
+            if getattr(type(kernel), attr, None) is not value:
+                found.append(f"kernel {attr} replaced")
+        if shell.display_pub is not self.pub or \
+                type(shell.display_pub).publish is not self.pub_publish or \
+                "publish" in vars(shell.display_pub):
+            found.append("IPython display publisher replaced")
+        if shell.displayhook is not self.displayhook:
+            found.append("IPython display hook replaced")
+        if sys.gettrace() is not None or threading._trace_hook is not None:
+            found.append("trace function installed")
+        if sys.getprofile() is not None or \
+                threading._profile_hook is not None:
+            found.append("profile function installed")
+        extra = [t for t in threading.enumerate()
+                 if t.ident not in self.threads and t.is_alive() and
+                 (_from_notebook(type(t)) or
+                  _from_notebook(getattr(t, "_target", None)))]
+        if extra:
+            found.append(f"{len(extra)} extra thread(s) running")
+        now = _signals()
+        # SIG_IGN/SIG_DFL only lose a signal (timeouts cover that); a
+        # handler that runs code could rebind names between statements.
+        changed = sorted(s for s, h in now.items()
+                         if h is not self.signals.get(s) and
+                         callable(h) and _from_notebook(h))
+        if changed:
+            names = []
+            for s in changed:
+                try:
+                    names.append(signal.Signals(s).name)
+                except ValueError:
+                    names.append(str(s))
+            found.append(f"signal handlers changed: {', '.join(names)}")
+        user_b = shell.user_ns.get("__builtins__", builtins)
+        if user_b is not builtins and user_b is not vars(builtins):
+            found.append("__builtins__ of the notebook replaced")
+        if getattr(builtins, "__import__") is not self._import:
+            found.append("builtins.__import__ replaced")
+        return found
+
+    @property
+    def _import(self):
+        return _ORIGINAL_IMPORT
+
+
+_ORIGINAL_IMPORT = builtins.__import__
+
+
+def _from_notebook(obj):
+    """Was ``obj`` (a function, method or class) written in a cell?"""
+    if obj is None:
+        return False
+    obj = getattr(obj, "__func__", obj)
+    module = getattr(obj, "__module__", None)
+    if module in (None, "__main__"):
+        return True
+    code = getattr(obj, "__code__", None)
+    file = getattr(code, "co_filename", "") or ""
+    return file.startswith("<ipython-input") or "/ipykernel_" in file
+
+
+# ---------------------------------------------------------------------------
+# serving the grader's requests
+# ---------------------------------------------------------------------------
+def _refs(obj):
+    """Name objects that stay in this kernel: functions and others."""
+    if isinstance(obj, types.ModuleType) or type(obj) is proxy.CourseObject:
+        return None  # a course_utils object the test sent goes back as data
+    if callable(obj) and not isinstance(obj, (list, tuple, dict)):
+        try:
+            import numpy as np
+            if isinstance(obj, np.ndarray):
+                return None
+        except ImportError:
+            pass
+        key = str(len(_HANDLES) + 1)
+        _HANDLES[key] = obj
+        return {"$handle": key, "name": _name(obj),
+                "sig": _signature(obj)}
+    return None
+
+
+def _name(obj):
+    name = getattr(obj, "__name__", None)
+    return name if isinstance(name, str) else type(obj).__name__
+
+
+def _encode_out(obj):
+    """Encode for the grader; what is not plain data becomes opaque."""
+    def refs(value):
+        found = _refs(value)
+        if found is not None:
+            return found
+        return None
+    try:
+        return proxy.encode(obj, refs)
+    except proxy.EncodeError:
+        pass
+    except Exception:  # a student object that fails to be read
+        pass
+    text = ""
+    try:
+        text = repr(obj)[:200]
+    except Exception:
+        pass
+    return {"$opaque": {"type": type(obj).__name__, "text": text}}
+
+
+def _build(ns):
+    import importlib
+
+    def build(tag, payload):
+        if tag == "$m":
+            return importlib.import_module(payload)
+        if tag == "$ref":
+            module, _, qual = payload.partition(".")
+            parts = payload.split(".")
+            for cut in range(len(parts) - 1, 0, -1):
+                try:
+                    target = importlib.import_module(".".join(parts[:cut]))
+                except ImportError:
+                    continue
+                for part in parts[cut:]:
+                    target = getattr(target, part)
+                return target
+            raise LookupError(payload)
+        if tag == "$student":
+            return ns[payload]
+        if tag == "$handle":
+            return _HANDLES[payload]
+        if tag == "$fn":
+            return proxy.build_function(
+                payload, lambda v: proxy.decode(v, build))
+        raise LookupError(tag)
+    return build
+
+
+def _signature(obj):
+    try:
+        sig = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return None
+    return [[p.name, int(p.kind), p.default is not p.empty]
+            for p in sig.parameters.values()]
+
+
+def _describe(ns, names):
+    out = {}
+    for name in names:
+        if name not in ns:
+            out[name] = {"kind": "missing"}
+            continue
+        obj = ns[name]
+        if isinstance(obj, types.ModuleType):
+            out[name] = {"kind": "module"}
+        elif callable(obj):
+            out[name] = {"kind": "callable", "sig": _signature(obj),
+                         "name": _name(obj)}
+        else:
+            out[name] = {"kind": "value", "value": _encode_out(obj)}
+    return out
+
+
+def _student_frames(exc):
+    lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    # Drop this module's own frame(s): the student sees their code only.
+    kept, skip = [], False
+    for line in lines:
+        if line.startswith("  File ") and __file__ in line:
+            skip = True
+            continue
+        if skip and line.startswith("    ") and not line.startswith(
+                "  File "):
+            skip = False
+            continue
+        skip = False
+        kept.append(line)
+    return "".join(kept).splitlines()[-30:]
+
+
+def _own_code(func):
+    """Description of a student function for the delegation checks."""
+    func = getattr(func, "__func__", func)
+    if not isinstance(func, types.FunctionType):
+        return {"function": False, "module": getattr(func, "__module__",
+                                                     None)}
+    module = func.__module__
+    file = func.__code__.co_filename
+    names, strings = set(), set()
+
+    def walk(code):
+        names.update(code.co_names)
+        for const in code.co_consts:
+            if isinstance(const, str):
+                strings.add(const)
+            elif isinstance(const, types.CodeType):
+                walk(const)
+    walk(func.__code__)
+    modules = set()
+    for name in names:
+        value = func.__globals__.get(name)
+        if isinstance(value, types.ModuleType):
+            modules.add(value.__name__)
+    return {"function": True, "module": module, "file": file,
+            "names": sorted(names), "strings": sorted(strings)[:200],
+            "modules": sorted(modules)}
+
+
+def _delegation(ns, target, forbidden):
+    from course_utils.checks import assert_not_delegating
+    func = target
+    info = _own_code(func)
+    try:
+        specs = []
+        for name in forbidden:
+            try:
+                _build(ns)("$ref", name)
+                specs.append(name)
+            except Exception:  # not importable here: skip
+                continue
+        assert_not_delegating(func, *specs)
+        info["message"] = None
+    except AssertionError as err:
+        info["message"] = str(err)
+    return info
+
+
+def _swap_in(ns, names, build):
+    """Bind the student's ``names`` to the course_utils functions the
+    test put in its own namespace (``mlp.correct_helpers``), for one
+    call; those run with the reference kernels available.  Returns what
+    to put back."""
+    saved = {}
+    for name, spec in names.items():
+        if not isinstance(name, str) or name not in ns or not (
+                isinstance(spec, dict) and set(spec) == {"$ref"} and
+                str(spec["$ref"]).startswith("course_utils.")):
+            continue
+        try:
+            func = proxy.decode(spec, build)
+        except Exception:  # not importable here: leave the name alone
+            continue
+        saved[name] = ns[name]
+        ns[name] = _lifted(func)
+    return saved
+
+
+def _lifted(func):
+    def helper(*args, **kwargs):
+        with _references_available():
+            return func(*args, **kwargs)
+    helper.__name__ = getattr(func, "__name__", "helper")
+    helper.__doc__ = getattr(func, "__doc__", None)
+    return helper
+
+
+def serve(text):
+    """Answer one grader request; publish the reply as display data."""
+    from IPython import get_ipython
+    from IPython.display import display
+    request = json.loads(text)
+    ns = get_ipython().user_ns
+    build = _build(ns)
+    reply = {"nonce": request.get("nonce")}
+    op = request.get("op")
+    try:
+        if op == "describe":
+            reply["names"] = _describe(ns, request["names"])
+        elif op == "call":
+            func = proxy.decode(request["target"], build)
+            args = proxy.decode(request["args"], build)
+            kwargs = proxy.decode(request["kwargs"], build)
+            swapped = _swap_in(ns, request.get("names") or {}, build)
+            try:
+                result = func(*args, **kwargs)
+            except BaseException as exc:  # the student's error, reported
+                reply.update(ok=False, ename=type(exc).__name__,
+                             evalue=str(exc)[:2000],
+                             traceback=_student_frames(exc))
+            else:
+                reply.update(ok=True, result=_encode_out(result),
+                             args=_encode_out(list(args)),
+                             kwargs=_encode_out(dict(kwargs)))
+            finally:
+                for name, value in swapped.items():
+                    ns[name] = value
+        elif op == "getattr":
+            obj = proxy.decode(request["target"], build)
+            try:
+                value = getattr(obj, str(request["name"]))
+            except BaseException as exc:  # the student's error, reported
+                reply.update(ok=False, ename=type(exc).__name__,
+                             evalue=str(exc)[:2000],
+                             traceback=_student_frames(exc))
+            else:
+                reply.update(ok=True, result=_encode_out(value))
+        elif op == "delegation":
+            func = proxy.decode(request["target"], build)
+            reply["info"] = _delegation(ns, func, request["forbidden"])
+        else:
+            reply["error"] = f"unknown request {op!r}"
+    except BaseException as exc:  # a request that could not be served
+        reply["error"] = f"{type(exc).__name__}: {exc}"[:2000]
+    display({proxy.RESULT_MIME: json.dumps(reply)}, raw=True)

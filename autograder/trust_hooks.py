@@ -1,0 +1,248 @@
+"""Issue 14's hooks into the worker: trusted tests, files, review scan.
+
+* ``tests_for(master)``: the trusted test runner the worker gives to
+  ``execute.Runner`` (autograder.trusted);
+* ``declared_files(course, assignment)`` / ``kernel_files(job)``: the
+  files the kernel's working copy gets: the release and source folders'
+  only, so a file shipped beside the notebook (a fake
+  ``autograder/kernel.py``, a ``numpy.py``) is ignored there (it still
+  lands in autograded/ and feedback/, as nbgrader puts it);
+* ``review_findings(nb, master)``: findings that hold points for review
+  although they gain nothing any more: tampering with the kernel's
+  messaging, hooks, tracing, threads, signals or ``__builtins__`` seen
+  in the code, and reference source copied into the notebook.
+"""
+import ast
+import difflib
+import importlib
+import inspect
+import io
+import textwrap
+import tokenize
+from pathlib import Path
+
+from .notebooks import is_test_cell
+from .trusted import TrustedTests, forbidden_in, to_python
+
+# Attribute or function names whose use in student code is reported.
+WATCHED_CALLS = {
+    "settrace": "installs a trace function",
+    "setprofile": "installs a profile function",
+    "_getframe": "inspects the caller's frames",
+    "currentframe": "inspects the caller's frames",
+    "f_back": "inspects the caller's frames",
+    "f_globals": "reads another frame's names",
+    "f_locals": "reads another frame's names",
+    "start_new_thread": "starts a thread",
+    "Thread": "starts a thread",
+    "Timer": "starts a timer thread",
+    "setitimer": "sets an interval timer",
+    "alarm": "sets an alarm signal",
+    "session": "touches the kernel's messaging",
+    "iopub_socket": "touches the kernel's messaging",
+    "display_pub": "replaces IPython's display publisher",
+    "InteractiveTB": "touches IPython's traceback display",
+    "_showtraceback": "touches IPython's traceback display",
+    "__code__": "uses a function's code object",
+    "getsource": "reads reference source at run time",
+    "__file__": "reads a module's file at run time",
+    "__class__": "swaps an object's class",
+    "meta_path": "installs an import hook",
+    "path_hooks": "installs an import hook",
+    "GuardedKernel": "touches the grading kernel",
+    "studentside": "touches the grading kernel",
+}
+MIN_TOKENS = 40
+SIMILAR = 0.85
+
+
+def tests_for(master, files=()):
+    """The TrustedTests for one notebook's master (issue 14); ``files``
+    are the assignment's declared files the tests may read."""
+    return TrustedTests(getattr(master, "setup", []) or [],
+                        [c.source for c in master.tests.values()],
+                        files)
+
+
+def warm(masters):
+    """Import what the setup cells import, once, in the grading parent:
+    the forked workers that run the tests then start with it loaded."""
+    import os
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    for master in masters:
+        for source in getattr(master, "setup", []) or []:
+            try:
+                tree = ast.parse(to_python(source))
+            except SyntaxError:
+                continue
+            imports = [n for n in tree.body
+                       if isinstance(n, (ast.Import, ast.ImportFrom))]
+            try:
+                exec(compile(ast.Module(body=imports, type_ignores=[]),
+                             "<setup imports>", "exec"), {})
+            except Exception:  # the worker reports setup errors
+                continue
+
+
+def workdir_sources(job):
+    """Folders whose files the kernel's working copy gets: the
+    assignment's release and source folders, never the submission."""
+    return [Path(job[key]) for key in ("release_dir", "source_dir")
+            if job.get(key)]
+
+
+def declared_files(course, assignment):
+    """[(source path, relative name)] of the files the assignment
+    declares: the non-notebook files of its release folder, then of its
+    source folder over them (nbgrader's ``CourseDirectory.ignore``
+    applied).  The kernel's working copy gets these and nothing a
+    submission ships beside its notebooks (issue 14); autograded/ and
+    feedback/ still get nbgrader's set (``worker.extra_files``)."""
+    files = {}
+    for folder in (course.release_dir(assignment),
+                   course.source_dir(assignment)):
+        for path in course.extra_files(folder):
+            rel = path.relative_to(folder)
+            if path.is_symlink() or rel.name == "timestamp.txt" or \
+                    ".ipynb_checkpoints" in rel.parts:
+                continue
+            files[str(rel)] = str(path)
+    return sorted((src, rel) for rel, src in files.items())
+
+
+def kernel_files(job):
+    """The declared files for one grading job (computed by ``plan``;
+    rebuilt from the course for a job that lacks them)."""
+    if "kernel_files" in job:
+        return job["kernel_files"]
+    from .course import Course  # imported here to avoid a cycle
+    return declared_files(Course(job["course_root"]), job["assignment"])
+
+
+def _tokens(source):
+    out = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type in (tokenize.NAME, tokenize.OP, tokenize.NUMBER,
+                            tokenize.STRING):
+                out.append(tok.string)
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    return out
+
+
+def _body_source(node, source):
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(
+            body[0].value, ast.Constant) and isinstance(body[0].value.value,
+                                                        str):
+        body = body[1:]
+    return "\n".join(ast.get_source_segment(source, stmt) or ""
+                     for stmt in body)
+
+
+def _functions(source):
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    return [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
+
+
+def _reference_bodies(names):
+    out = {}
+    for dotted in names:
+        module_name, _, attr = dotted.rpartition(".")
+        try:
+            func = getattr(importlib.import_module(module_name), attr)
+            source = textwrap.dedent(inspect.getsource(func))
+        except Exception:  # not found: nothing to compare with
+            continue
+        for node in _functions(source)[:1]:
+            tokens = _tokens(_body_source(node, source))
+            if len(tokens) >= MIN_TOKENS:
+                out[dotted] = tokens
+    return out
+
+
+def copied_reference(nb, forbidden):
+    """Findings for answer functions that look like a reference's code."""
+    refs = _reference_bodies(forbidden)
+    found = []
+    if not refs:
+        return found
+    for cell in nb.cells:
+        if cell.cell_type != "code" or is_test_cell(cell):
+            continue
+        try:
+            source = to_python(cell.source)
+        except Exception:
+            continue
+        for node in _functions(source):
+            mine = _tokens(_body_source(node, source))
+            if len(mine) < MIN_TOKENS // 2:
+                continue
+            for dotted, theirs in refs.items():
+                ratio = difflib.SequenceMatcher(None, mine, theirs,
+                                                autojunk=False).ratio()
+                if ratio >= SIMILAR:
+                    found.append(f"{node.name} looks copied from {dotted} "
+                                 f"(similarity {ratio:.2f})")
+    return found
+
+
+def watched_uses(nb):
+    """Findings for kernel-level tricks written in the student's code."""
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or is_test_cell(cell):
+            continue
+        try:
+            tree = ast.parse(to_python(cell.source))
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            name = None
+            if isinstance(node, ast.Call) and _is_signal_call(node):
+                item = "sets a signal handler that runs code"
+                if item not in found:
+                    found.append(item)
+                continue
+            if isinstance(node, ast.Attribute):
+                name = node.attr
+            elif isinstance(node, ast.Name):
+                name = node.id
+            elif isinstance(node, ast.alias):
+                name = node.name.split(".")[-1]
+            if name == "__builtins__" and isinstance(node, ast.Name) \
+                    and isinstance(node.ctx, ast.Store):
+                item = "replaces __builtins__"
+            else:
+                item = WATCHED_CALLS.get(name)
+            if item and item not in found:
+                found.append(item)
+    return found
+
+
+def _is_signal_call(node):
+    """signal.signal(sig, handler) with a handler that runs code (not
+    SIG_IGN or SIG_DFL, which only decide whether a signal is lost)."""
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(
+        func, "id", None)
+    if name != "signal" or len(node.args) < 2:
+        return False
+    handler = node.args[1]
+    text = handler.attr if isinstance(handler, ast.Attribute) else \
+        getattr(handler, "id", None)
+    return text not in ("SIG_IGN", "SIG_DFL", "default_int_handler")
+
+
+def review_findings(nb, master):
+    """Issue 14's extra tamper findings for one executed notebook."""
+    forbidden = forbidden_in([c.source for c in master.tests.values()] +
+                             list(getattr(master, "setup", []) or []))
+    found = watched_uses(nb)
+    found += copied_reference(nb, forbidden)
+    return found
+

@@ -1,0 +1,656 @@
+"""Graded test cells run in the grader's own process, not the student's.
+
+The student's cells run in the sandboxed kernel.  Every graded test
+cell runs here instead, in the grader's worker process, in a namespace
+built from the instructor's setup cell (taken from solutions/, never
+from the submission), with the grader's own ``course_utils``, NumPy and
+random generators.  The names in a test cell that are not defined here
+are looked up in the student's kernel: a function becomes a ``Proxy``
+whose calls send plain data there and get plain data back
+(autograder.proxy), a value is copied back as plain data.
+
+So nothing the student's code does to its own interpreter (hooks,
+patched helpers, lying objects, threads rebinding names) reaches the
+code that decides the verdict; a misbehaving answer only makes its own
+result wrong.
+
+Hook points: ``execute.Runner`` calls ``TrustedTests.run_cell`` for a
+test cell and ``TrustedTests.prepare`` before each kernel start.
+"""
+import ast
+import builtins
+import contextlib
+import io
+import json
+import os
+import shutil
+import time
+import traceback
+import uuid
+
+import numpy as np
+from IPython.core.inputtransformer2 import TransformerManager
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat.v4 import new_code_cell, new_output
+
+from . import proxy
+from .kernel import GUARD, TAMPER_MIME
+from .notebooks import source_text
+
+class KernelLost(BaseException):
+    """The student's kernel timed out or died during a test cell."""
+
+    def __init__(self, status):
+        super().__init__(status)
+        self.status = status
+
+
+class StudentError(Exception):
+    """An error raised by the student's code of a type not built in."""
+
+
+def _student_exception(reply):
+    """The exception to raise in the test for the student's error."""
+    ename = str(reply.get("ename", "Exception"))
+    evalue = str(reply.get("evalue", ""))
+    cls = getattr(builtins, ename, None)
+    if not (isinstance(cls, type) and issubclass(cls, Exception)):
+        exc = StudentError(f"{ename}: {evalue}")
+    else:
+        try:
+            exc = cls(evalue)
+        except Exception:
+            exc = StudentError(f"{ename}: {evalue}")
+    exc._student_traceback = [str(x) for x in reply.get("traceback", [])]
+    return exc
+
+
+def _write_back(original, after):
+    """Copy the student's in-place changes into the test's own value."""
+    try:
+        if isinstance(original, np.random.Generator) and isinstance(
+                after, np.random.Generator):
+            if type(original.bit_generator) is type(after.bit_generator):
+                original.bit_generator.state = after.bit_generator.state
+        elif proxy.course_class_name(type(original)) is not None and \
+                type(after) is type(original):
+            original.__dict__.update(after.__dict__)
+        elif isinstance(original, np.ndarray) and isinstance(after, np.ndarray):
+            if original.shape == after.shape and original.flags.writeable \
+                    and not np.array_equal(original, after, equal_nan=(
+                        original.dtype.kind in "fc" and
+                        after.dtype.kind in "fc")):
+                np.copyto(original, after, casting="unsafe")
+        elif isinstance(original, list) and isinstance(after, list):
+            if len(original) == len(after):
+                for i, (a, b) in enumerate(zip(original, after)):
+                    if isinstance(a, (np.ndarray, list, dict)):
+                        _write_back(a, b)
+                    elif not _same(a, b):
+                        original[i] = b
+            else:
+                original[:] = after
+        elif isinstance(original, dict) and isinstance(after, dict):
+            for key in list(original):
+                if key not in after:
+                    del original[key]
+            for key, value in after.items():
+                if key in original and isinstance(
+                        original[key], (np.ndarray, list, dict)):
+                    _write_back(original[key], value)
+                elif key not in original or not _same(original[key], value):
+                    original[key] = value
+    except Exception:  # an odd value: leave the test's copy alone
+        pass
+
+
+def _same(a, b):
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:
+        return False
+
+
+_MISSING = object()
+
+
+class Proxy:
+    """A student's function, called in the student's kernel."""
+
+    def __init__(self, channel, target, name, params=None):
+        self._channel = channel
+        self._target = target
+        self.__name__ = name
+        self.__qualname__ = name
+        self.__module__ = "__main__"
+        sig = proxy.make_signature(params)
+        if sig is not None:
+            self.__signature__ = sig
+
+    def __repr__(self):
+        return f"<your function {self.__name__}>"
+
+    def __call__(self, *args, **kwargs):
+        return self._channel.call(self, args, kwargs)
+
+    def __getattr__(self, name):
+        # Attributes of a student object (``model.W``, ``model.forward``)
+        # are read in the student's kernel; dunder and private names are
+        # not (NumPy probes ``__array__`` and friends).
+        if name.startswith("_"):
+            raise AttributeError(name)
+        reply = self._channel.request("getattr", target=self._target,
+                                      name=name)
+        if not reply.get("ok"):
+            raise _student_exception(reply)
+        return _decode_handles(reply.get("result"), self._channel)
+
+
+class Channel:
+    """Requests to the student's kernel through the Runner's client."""
+
+    def __init__(self, runner, kernel, index, deadline):
+        self.runner = runner
+        self.kernel = kernel
+        self.index = index
+        self.deadline = deadline
+        self.outputs = []
+        self.tamper = []
+        self.calls = 0
+
+    # Set by TrustedTests.run_cell: the test's namespace, and what it held
+    # before the cell ran.
+    ns = None
+    base = None
+
+    def overrides(self):
+        """{name: $ref} of course_utils functions the test has put in its
+        namespace under a name since the cell began (``with
+        mlp.correct_helpers(globals()):`` swaps the student's helpers for
+        correct ones).  The student's kernel binds the same names to its
+        own course_utils functions for the call, where the student's
+        namespace has them, so the answer runs with the correct helpers
+        as the test intends."""
+        out = {}
+        if self.ns is None:
+            return out
+        for name, value in self.ns.items():
+            if isinstance(value, Proxy) or not callable(value) or \
+                    (self.base or {}).get(name, _MISSING) is value:
+                continue
+            dotted = proxy.dotted_name(value)
+            if dotted and dotted.startswith("course_utils.") and \
+                    dotted.rpartition(".")[2] == name:
+                out[name] = {"$ref": dotted}
+        return out
+
+    def refs(self, obj):
+        if isinstance(obj, Proxy):
+            return obj._target
+        return None
+
+    def request(self, op, guard=False, **fields):
+        """Send one request; return the reply dict (plain JSON)."""
+        nonce = uuid.uuid4().hex
+        fields.update(op=op, nonce=nonce)
+        text = json.dumps(fields)
+        code = (f"__import__('autograder.studentside', fromlist=['serve'])"
+                f".serve({text!r})")
+        if guard:
+            code = GUARD + code
+        cell = new_code_cell(source=code)
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise KernelLost("timeout")
+        nb_cells = self.runner.nb.cells
+        keep = nb_cells[self.index]
+        try:
+            self.kernel.run(cell, self.index, left, history=False)
+        except CellTimeoutError:
+            raise KernelLost("timeout") from None
+        except DeadKernelError:
+            raise KernelLost("died") from None
+        finally:
+            nb_cells[self.index] = keep
+        self.calls += 1
+        reply = None
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if proxy.RESULT_MIME in data:
+                try:
+                    got = json.loads(data[proxy.RESULT_MIME])
+                except (TypeError, ValueError):
+                    continue
+                if isinstance(got, dict) and got.get("nonce") == nonce:
+                    reply = got
+                continue
+            if TAMPER_MIME in data:
+                try:
+                    self.tamper += json.loads(data[TAMPER_MIME])
+                except (TypeError, ValueError):
+                    pass
+                continue
+            if out.get("output_type") == "error":
+                continue
+            self.outputs.append(out)
+        if reply is None or "error" in reply:
+            why = (reply or {}).get("error", "no answer came back")
+            raise StudentError(
+                f"your notebook's kernel could not run the test's call "
+                f"({str(why)[:300]}); did your code change the kernel?")
+        return reply
+
+    def call(self, func, args, kwargs):
+        try:
+            sent_args = proxy.encode(list(args), self.refs)
+            sent_kwargs = proxy.encode(dict(kwargs), self.refs)
+        except proxy.EncodeError as err:
+            raise TypeError(f"the grader cannot send this argument to "
+                            f"{func.__name__}: {err}") from None
+        reply = self.request("call", target=func._target, args=sent_args,
+                             kwargs=sent_kwargs, names=self.overrides())
+        if not reply.get("ok"):
+            raise _student_exception(reply)
+        try:
+            after = _decode_handles(reply.get("args"), self)
+            after_kw = _decode_handles(reply.get("kwargs"), self)
+            if isinstance(after, list) and len(after) == len(args):
+                for original, value in zip(args, after):
+                    _write_back(original, value)
+            if isinstance(after_kw, dict):
+                for key, original in kwargs.items():
+                    if key in after_kw:
+                        _write_back(original, after_kw[key])
+            return _decode_handles(reply.get("result"), self)
+        except proxy.EncodeError as err:
+            raise StudentError(f"{func.__name__} returned something the "
+                               f"grader cannot read ({err})") from None
+
+
+def _decode_handles(data, channel):
+    info = {}
+
+    def build(tag, payload):
+        if tag == "$handle":
+            name, sig = info.get(str(payload), ("function", None))
+            return Proxy(channel, {"$handle": str(payload)}, name, sig)
+        raise proxy.EncodeError(f"unexpected {tag}")
+
+    return proxy.decode(_pre(data, info), build)
+
+
+def _pre(data, info):
+    """Turn handle descriptions into one-key tags ``decode`` accepts."""
+    if isinstance(data, dict) and "$handle" in data and \
+            set(data) <= {"$handle", "name", "sig"}:
+        key = str(data["$handle"])
+        info[key] = (str(data.get("name", "function")), data.get("sig"))
+        return {"$handle": key}
+    if isinstance(data, list):
+        return [_pre(x, info) for x in data]
+    if isinstance(data, dict) and len(data) == 1:
+        (tag, payload), = data.items()
+        if tag == "$t" and isinstance(payload, list):
+            return {"$t": [_pre(x, info) for x in payload]}
+        if tag == "$d" and isinstance(payload, list):
+            return {"$d": [[_pre(k, info), _pre(v, info)]
+                           for k, v in payload]}
+    return data
+
+
+# ---------------------------------------------------------------------------
+# delegation, decided here from what the student's kernel reports
+# ---------------------------------------------------------------------------
+def _forbidden_names(specs):
+    names = []
+    for spec in specs:
+        if isinstance(spec, str):
+            names.append(spec)
+            continue
+        name = proxy.dotted_name(spec)
+        if name is None:
+            module = getattr(spec, "__module__", None)
+            qual = getattr(spec, "__qualname__", None)
+            if module and qual:
+                name = f"{module}.{qual}"
+        if name:
+            names.append(name)
+    return names
+
+
+def _fail(message):
+    raise AssertionError(message) from None
+
+
+LOOKUPS = {"getattr", "vars", "__dict__", "globals", "eval", "exec",
+           "import_module", "__import__", "__getattribute__", "locals"}
+
+
+def check_delegation(original, func, *forbidden):
+    """assert_not_delegating for a proxy: the check runs where the code
+    lives (the student's kernel), and this process adds stricter rules
+    on the description that comes back: the answer must be a function
+    written in the notebook (not an alias or a bound copy of a library
+    function), and it must not look up course_utils functions by a
+    computed name."""
+    if not isinstance(func, Proxy):
+        return original(func, *forbidden)
+    names = _forbidden_names(forbidden)
+    reply = func._channel.request("delegation", target=func._target,
+                                  forbidden=names)
+    info = reply.get("info") or {}
+    fname = func.__name__
+    if info.get("message"):
+        _fail(str(info["message"])[:2000])
+    if not info.get("function"):
+        _fail(f"{fname} is not a function written in your notebook. "
+              f"Write it with `def {fname}(...)` and compute the result "
+              f"yourself.")
+    module = info.get("module")
+    file = str(info.get("file", ""))
+    # A notebook cell's code lives in ipykernel's cell files; code made
+    # by exec() ("<string>") or another module is not the student's.
+    if module not in ("__main__", None) or not (
+            "ipykernel_" in file or file.startswith("<ipython-input")):
+        _fail(f"{fname} is another module's function ({module}), not "
+              f"one written in your notebook. The point of this exercise "
+              f"is to compute the result yourself.")
+    used = set(info.get("names", [])) | set(info.get("strings", []))
+    modules = [m for m in info.get("modules", [])
+               if m.startswith("course_utils")]
+    if modules and used & LOOKUPS:
+        _fail(f"{fname} looks up functions of {modules[0]} by name. The "
+              f"point of this exercise is to compute the result yourself "
+              f"with NumPy arithmetic.")
+    for name in names:
+        short = name.rpartition(".")[2]
+        if short in info.get("strings", []) and modules:
+            _fail(f"{fname} refers to {name} by name. The point of this "
+                  f"exercise is to compute the result yourself.")
+
+
+# ---------------------------------------------------------------------------
+# the trusted namespace and the cells it runs
+# ---------------------------------------------------------------------------
+class _FakeShell:
+    """Enough of get_ipython() for setup cells (magics are ignored)."""
+
+    def run_line_magic(self, *args, **kwargs):
+        return None
+
+    def run_cell_magic(self, *args, **kwargs):
+        return None
+
+    def system(self, *args, **kwargs):
+        return None
+
+    def getoutput(self, *args, **kwargs):
+        return []
+
+
+def to_python(source):
+    """IPython syntax (magics) turned into plain Python."""
+    return TransformerManager().transform_cell(source)
+
+
+def _loaded_names(tree):
+    loads, stores = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loads if isinstance(node.ctx, ast.Load) else stores).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef,
+                               ast.AsyncFunctionDef)):
+            stores.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                stores.add((alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, ast.arg):
+            stores.add(node.arg)
+    return loads - stores
+
+
+def forbidden_in(sources):
+    """Dotted names of course_utils functions the tests forbid."""
+    found = []
+    for source in sources:
+        try:
+            tree = ast.parse(to_python(source))
+        except SyntaxError:
+            continue
+        alias = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    alias[a.asname or a.name.split(".")[0]] = \
+                        a.name if a.asname else a.name.split(".")[0]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                for a in node.names:
+                    alias[a.asname or a.name] = f"{node.module}.{a.name}"
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and getattr(
+                    node.func, "id", getattr(node.func, "attr", None)) ==
+                    "assert_not_delegating"):
+                continue
+            for arg in node.args[1:]:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value,
+                                                                str):
+                    found.append(arg.value)
+                    continue
+                parts = []
+                while isinstance(arg, ast.Attribute):
+                    parts.append(arg.attr)
+                    arg = arg.value
+                if isinstance(arg, ast.Name) and arg.id in alias:
+                    parts.append(alias[arg.id])
+                    found.append(".".join(reversed(parts)))
+    return sorted({f for f in found if f.startswith("course_utils.")})
+
+
+class TrustedTests:
+    """The grader-side namespace where one notebook's tests run."""
+
+    def __init__(self, setup_sources, test_sources=(), files=()):
+        self.setup_sources = list(setup_sources)
+        # The assignment's declared files [(source, relative name)]: the
+        # tests run in a grader-owned copy of them (a data file a test
+        # reads is the instructor's, never the one in the student's
+        # writable working copy).
+        self.files = list(files)
+        self.folder = None
+        self.forbidden = forbidden_in(list(test_sources) +
+                                      self.setup_sources)
+        self.ns = None
+        self.setup_error = None
+        self.cells = 0
+
+    # -- set-up ----------------------------------------------------------
+    def prepare(self, ipcdir):
+        """Before a kernel starts: tell it which kernels to stub."""
+        # The folder belongs to the sandbox's uid: never follow what a
+        # student may have put there; the file stays the grader's (0644).
+        path = os.path.join(str(ipcdir), "forbidden.json")
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        elif os.path.lexists(path):
+            os.unlink(path)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL |
+                     os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(self.forbidden, fh)
+
+    def _folder(self):
+        """The grader's own working folder for the tests (made once)."""
+        if self.folder is None:
+            import tempfile
+            from pathlib import Path
+            self.folder = tempfile.mkdtemp(prefix="ag-trusted-")
+            for src, rel in self.files:
+                target = Path(self.folder) / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, target)
+        return self.folder
+
+    @contextlib.contextmanager
+    def _in_folder(self):
+        previous = os.getcwd()
+        os.chdir(self._folder())
+        try:
+            yield
+        finally:
+            os.chdir(previous)
+
+    def close(self):
+        """Remove the tests' working folder."""
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+    def _namespace(self):
+        if self.ns is not None:
+            return self.ns
+        with self._in_folder():
+            return self._build_namespace()
+
+    def _build_namespace(self):
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        ns = {"__name__": "__main__", "__builtins__": builtins,
+              "get_ipython": _FakeShell}
+        shell = _FakeShell()
+        ns["get_ipython"] = lambda: shell
+        with contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()):
+            for i, source in enumerate(self.setup_sources):
+                try:
+                    code = compile(to_python(source), f"<setup cell {i}>",
+                                   "exec")
+                    exec(code, ns)
+                except Exception:  # reported on every test cell
+                    self.setup_error = traceback.format_exc(limit=3)
+        self.ns = ns
+        return ns
+
+    # -- one test cell -------------------------------------------------------
+    def run_cell(self, runner, kernel, index):
+        """Run test cell ``index`` here; return 'ok', 'timeout', 'died'."""
+        cell = runner.nb.cells[index]
+        ns = self._namespace()
+        self.cells += 1
+        source = to_python(source_text(cell))
+        filename = f"<test cell {index}>"
+        proxy.register_source(filename, source)
+        deadline = time.monotonic() + max(1.0, runner._timeout())
+        channel = Channel(runner, kernel, index, deadline)
+        channel.ns, channel.base = ns, dict(ns)
+        outputs = channel.outputs
+        status, error, bound = "ok", None, []
+        try:
+            tree = ast.parse(source)
+            code = compile(tree, filename, "exec")
+            wanted = sorted(n for n in _loaded_names(tree)
+                            if n not in ns and not hasattr(builtins, n))
+            # Always one request (guarded): it runs the kernel's state
+            # check, whose findings are tamper flags.
+            reply = channel.request("describe", guard=True, names=wanted)
+            for name, info in (reply.get("names") or {}).items():
+                if name not in wanted or not isinstance(info, dict):
+                    continue
+                kind = info.get("kind")
+                if kind == "callable":
+                    ns[name] = Proxy(channel, {"$student": name}, name,
+                                     info.get("sig"))
+                elif kind == "value":
+                    ns[name] = _decode_handles(info.get("value"), channel)
+                else:
+                    continue
+                bound.append(name)
+            out = _Stream(outputs, "stdout")
+            err = _Stream(outputs, "stderr")
+            with contextlib.redirect_stdout(out), \
+                    contextlib.redirect_stderr(err), _patched_checks(ns), \
+                    self._in_folder():
+                exec(code, ns)
+            out.flush()
+            err.flush()
+        except KernelLost as lost:
+            status = lost.status
+        except Exception as exc:  # the test failed: its error output
+            error = exc
+        finally:
+            for name in bound:
+                ns.pop(name, None)
+        cell["outputs"] = outputs
+        cell["execution_count"] = None
+        if error is not None:
+            outputs.append(_error_output(error, filename))
+        runner.log.tamper += channel.tamper
+        return status
+
+
+class _Stream(io.TextIOBase):
+    """stdout/stderr of a test cell, as nbformat stream outputs."""
+
+    def __init__(self, outputs, name):
+        self.outputs = outputs
+        self.name = name
+
+    def write(self, text):
+        if not text:
+            return 0
+        last = self.outputs[-1] if self.outputs else None
+        if last is not None and last.get("output_type") == "stream" and \
+                last.get("name") == self.name:
+            last["text"] += text
+        else:
+            self.outputs.append(new_output("stream", name=self.name,
+                                           text=text))
+        return len(text)
+
+
+@contextlib.contextmanager
+def _patched_checks(ns):
+    """assert_not_delegating understands proxies while a test runs."""
+    import course_utils.checks as checks
+    original = checks.assert_not_delegating
+
+    def patched(func, *forbidden):
+        return check_delegation(original, func, *forbidden)
+    patched.__doc__ = original.__doc__
+    patched.__name__ = "assert_not_delegating"
+    names = [k for k, v in ns.items() if v is original]
+    checks.assert_not_delegating = patched
+    for name in names:
+        ns[name] = patched
+    try:
+        yield
+    finally:
+        checks.assert_not_delegating = original
+        for name in names:
+            if ns.get(name) is patched:
+                ns[name] = original
+
+
+def _error_output(exc, filename):
+    """An nbformat error output for a failed test, as IPython shows it."""
+    render = getattr(exc, "_render_traceback_", None)
+    if callable(render):
+        try:
+            lines = [str(x) for x in render()]
+            return new_output("error", ename=type(exc).__name__,
+                              evalue=str(exc), traceback=lines)
+        except Exception:
+            pass
+    lines = []
+    tb = exc.__traceback__
+    frames = [f for f in traceback.extract_tb(tb)
+              if f.filename == filename]
+    if frames:
+        lines.append("Traceback (most recent call last):")
+        lines += [x.rstrip("\n") for x in traceback.format_list(frames)]
+    student = list(getattr(exc, "_student_traceback", []))
+    if student:  # the student's own traceback ends with the error line
+        lines += [x for x in student
+                  if x != "Traceback (most recent call last):"]
+    else:
+        lines.append(f"{type(exc).__name__}: {exc}")
+    return new_output("error", ename=type(exc).__name__, evalue=str(exc),
+                      traceback=lines)
