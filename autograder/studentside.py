@@ -18,8 +18,9 @@ Also here:
   profile functions, threads, signal handlers and ``__builtins__``.
 """
 import builtins
-import inspect
 import contextlib
+import inspect
+import io
 import json
 import os
 import signal
@@ -443,10 +444,50 @@ def _lifted(func):
     return helper
 
 
-def serve(text):
-    """Answer one grader request; publish the reply as display data."""
+class _Capped(io.TextIOBase):
+    """A stream that keeps the first ``limit`` characters written."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.parts = []
+        self.size = 0
+        self.cut = False
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        text = str(text)
+        room = self.limit - self.size
+        if len(text) > room:
+            self.cut = True
+            text = text[:max(room, 0)]
+        if text:
+            self.parts.append(text)
+            self.size += len(text)
+        return len(text)
+
+    def getvalue(self):
+        return "".join(self.parts)
+
+
+def answer_captured(text, limit=1_000_000):
+    """``answer`` with what the call prints captured (the first ``limit``
+    characters of each stream): the kernel's reply to the grader."""
+    out, err = _Capped(limit), _Capped(limit)
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            reply = json.dumps(answer(text))
+        except BaseException as exc:  # an unencodable reply
+            reply = json.dumps({"error": f"{type(exc).__name__}: "
+                                         f"{exc}"[:2000]})
+    return {"reply": reply, "stdout": out.getvalue(),
+            "stderr": err.getvalue(), "cut": out.cut or err.cut}
+
+
+def answer(text):
+    """Answer one grader request (JSON text); return the reply dict."""
     from IPython import get_ipython
-    from IPython.display import display
     request = json.loads(text)
     ns = get_ipython().user_ns
     build = _build(ns)
@@ -490,4 +531,4 @@ def serve(text):
             reply["error"] = f"unknown request {op!r}"
     except BaseException as exc:  # a request that could not be served
         reply["error"] = f"{type(exc).__name__}: {exc}"[:2000]
-    display({proxy.RESULT_MIME: json.dumps(reply)}, raw=True)
+    return reply

@@ -31,10 +31,9 @@ import uuid
 import numpy as np
 from IPython.core.inputtransformer2 import TransformerManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbformat.v4 import new_code_cell, new_output
+from nbformat.v4 import new_output
 
 from . import proxy
-from .kernel import GUARD, TAMPER_MIME
 from .notebooks import source_text
 
 class KernelLost(BaseException):
@@ -157,6 +156,8 @@ class Channel:
         self.outputs = []
         self.tamper = []
         self.calls = 0
+        # What one request may print (the cell's cap applies after).
+        self.output_limit = int(runner.limits.output_bytes_per_cell)
 
     # Set by TrustedTests.run_cell: the test's namespace, and what it held
     # before the cell ran.
@@ -190,55 +191,55 @@ class Channel:
         return None
 
     def request(self, op, guard=False, **fields):
-        """Send one request; return the reply dict (plain JSON)."""
+        """Send one request; return the reply dict (plain JSON).
+
+        The request is a message of its own type to the student's kernel
+        (autograder.kernel), answered there by autograder.studentside;
+        what the call prints comes back as text.  ``guard``: the kernel
+        first restores its clean state and reports what it found."""
         nonce = uuid.uuid4().hex
         fields.update(op=op, nonce=nonce)
-        text = json.dumps(fields)
-        code = (f"__import__('autograder.studentside', fromlist=['serve'])"
-                f".serve({text!r})")
-        if guard:
-            code = GUARD + code
-        cell = new_code_cell(source=code)
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise KernelLost("timeout")
-        nb_cells = self.runner.nb.cells
-        keep = nb_cells[self.index]
         try:
-            self.kernel.run(cell, self.index, left, history=False)
+            got = self.kernel.request(
+                {"request": json.dumps(fields), "guard": bool(guard),
+                 "output_limit": self.output_limit}, left)
         except CellTimeoutError:
             raise KernelLost("timeout") from None
         except DeadKernelError:
             raise KernelLost("died") from None
-        finally:
-            nb_cells[self.index] = keep
         self.calls += 1
+        tamper = got.get("tamper")
+        if isinstance(tamper, list):
+            self.tamper += [str(t)[:500] for t in tamper]
+        for name in ("stdout", "stderr"):
+            text = got.get(name)
+            if isinstance(text, str) and text:
+                self._write(name, text[:self.output_limit])
         reply = None
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            if proxy.RESULT_MIME in data:
-                try:
-                    got = json.loads(data[proxy.RESULT_MIME])
-                except (TypeError, ValueError):
-                    continue
-                if isinstance(got, dict) and got.get("nonce") == nonce:
-                    reply = got
-                continue
-            if TAMPER_MIME in data:
-                try:
-                    self.tamper += json.loads(data[TAMPER_MIME])
-                except (TypeError, ValueError):
-                    pass
-                continue
-            if out.get("output_type") == "error":
-                continue
-            self.outputs.append(out)
+        try:
+            parsed = json.loads(str(got.get("reply", "")))
+        except (TypeError, ValueError):
+            parsed = None
+        if isinstance(parsed, dict) and parsed.get("nonce") == nonce:
+            reply = parsed
         if reply is None or "error" in reply:
             why = (reply or {}).get("error", "no answer came back")
             raise StudentError(
                 f"your notebook's kernel could not run the test's call "
                 f"({str(why)[:300]}); did your code change the kernel?")
         return reply
+
+    def _write(self, name, text):
+        """Add ``text`` to the test cell's ``name`` stream output."""
+        last = self.outputs[-1] if self.outputs else None
+        if last is not None and last.get("output_type") == "stream" and \
+                last.get("name") == name:
+            last["text"] += text
+        else:
+            self.outputs.append(new_output("stream", name=name, text=text))
 
     def call(self, func, args, kwargs):
         try:

@@ -62,10 +62,27 @@ def _grade(base):
                     + "\n"
         submit(course, ch01.ASSIGNMENT, f"wrong{k}", {ch01.NOTEBOOK: fill(
             release, sources, drop_ungraded_code=True)})
+    # Correct answers that print inside forward_difference: a line per
+    # call, or 300 kB per call (more than a cell may keep).
+    for student, text in (("chatty", "'checking forward_difference'"),
+                          ("flood", "'x' * 300_000")):
+        sources = dict(right)
+        sources["forward_difference"] = _print_first(
+            right["forward_difference"], "forward_difference", text)
+        submit(course, ch01.ASSIGNMENT, student,
+               {ch01.NOTEBOOK: fill(release, sources)})
     summary = grade(Course(course), ch01.ASSIGNMENT, jobs=2,
                     progress=False)
     return {r["student"]: {"score": r["score"], "flags": r["flags"]}
             for r in summary.rows}
+
+
+def _print_first(source, name, text):
+    """``source`` with ``print(text)`` as the first statement of the
+    function ``name``."""
+    head = next(line for line in source.splitlines()
+                if line.startswith(f"def {name}("))
+    return source.replace(head, f"{head}\n    print({text})", 1)
 
 
 def _cell_points(path):
@@ -109,3 +126,24 @@ def test_messages_name_the_problem(graded):
         "test_forward_difference_values"]
     assert "numpy.gradient" in messages("wrong5")[
         "test_central_difference_values"]
+
+
+def test_prints_inside_a_call_reach_the_test_cell(graded):
+    """What the student's function prints while a test calls it shows in
+    that test cell's output (as in the student's own kernel), and a
+    flood of it is cut at the cell's limit without costing a point."""
+    course, rows = graded
+    full = sum(ch01._expected("solution").values())
+    for student in ("chatty", "flood"):
+        assert rows[student]["score"] == full, rows[student]
+    nb = nbformat.read(Path(course) / "autograded" / "chatty" /
+                       ch01.ASSIGNMENT / ch01.NOTEBOOK, 4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get(
+        "grade_id") == "test_forward_difference_values")
+    text = "".join(o.get("text", "") for o in cell.outputs
+                   if o.get("name") == "stdout")
+    assert "checking forward_difference" in text
+    assert "\u2713" in text  # the passing line comes after the prints
+    codes = {f.split(":", 1)[0] for f in rows["flood"]["flags"]}
+    assert "output-truncated" in codes, rows["flood"]
+    assert "tamper" not in codes, rows["flood"]

@@ -208,3 +208,54 @@ def test_unreachable_environment_is_mirrored(tmp_path, monkeypatch):
     finally:
         shutil.rmtree(mirrored, ignore_errors=True)
         sandbox._PRIVATE_ENV.clear()
+
+
+def test_a_missed_wakeup_costs_one_poll_slice_not_the_timeout():
+    """pyzmq's asyncio poll can miss a message's wake-up and find it only
+    when its timeout fires; the kernel's channels wait in slices, so a
+    60 s wait for a reply that has arrived ends within a slice."""
+    import asyncio
+    import time
+
+    from autograder.execute import POLL_SLICE, _sliced
+
+    calls = []
+
+    async def missed_once(timeout=None):
+        calls.append(timeout)
+        if len(calls) == 1:  # the wake-up is missed: found at timeout
+            await asyncio.sleep(timeout)
+        return {"msg_type": "execute_reply"}
+
+    start = time.monotonic()
+    got = asyncio.run(_sliced(missed_once)(timeout=60))
+    assert got == {"msg_type": "execute_reply"}
+    assert time.monotonic() - start < 1.0
+    assert calls[0] <= POLL_SLICE
+
+
+def test_a_sliced_wait_still_times_out_on_time():
+    """Does a wait with nothing to receive still end in Empty at its
+    timeout (nbclient's cell timeout relies on it), and wait forever in
+    slices when given no timeout?"""
+    import asyncio
+    import queue
+    import time
+
+    from autograder.execute import _sliced
+
+    async def nothing(timeout=None):
+        await asyncio.sleep(timeout)
+        raise queue.Empty
+
+    start = time.monotonic()
+    with pytest.raises(queue.Empty):
+        asyncio.run(_sliced(nothing)(timeout=0.5))
+    assert 0.45 <= time.monotonic() - start < 1.0
+
+    async def forever():
+        return await asyncio.wait_for(_sliced(nothing)(timeout=None), 0.7)
+
+    with pytest.raises(asyncio.TimeoutError):
+        asyncio.run(forever())
+
