@@ -311,6 +311,7 @@ class Runner:
             leftover.unlink()
         if self.trusted is not None:  # issue 14 hook
             self.trusted.prepare(self.ipcdir)
+        sandbox.seed_matplotlib(self.ipcdir, self.uid)
         return Kernel(self.nb, self.isolation, self.limits, self.workdir,
                       self.ipcdir, self.uid)
 

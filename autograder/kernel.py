@@ -15,8 +15,13 @@ import importlib
 import json
 import sys
 
-from ipykernel.ipkernel import IPythonKernel
-from ipykernel.kernelapp import IPKernelApp
+if __name__ == "__main__":
+    # A grading kernel has no debugger: ipykernel then skips importing
+    # debugpy (a tenth of a second of every kernel start).
+    sys.modules.setdefault("debugpy", None)
+
+from ipykernel.ipkernel import IPythonKernel  # noqa: E402
+from ipykernel.kernelapp import IPKernelApp  # noqa: E402
 
 GUARD = "#%autograder:test-cell\n"
 TAMPER_MIME = "application/x-autograder-tamper+json"

@@ -405,6 +405,9 @@ def kernel_command(isolation, workdir, ipcdir, connection_file, limits,
                    uid):
     """Return (argv, env, cwd) that start one sandboxed kernel."""
     env = kernel_env(workdir, limits)
+    # Matplotlib's folder is the IPC folder's (seed_matplotlib puts the
+    # grader's font list there before each start).
+    env["MPLCONFIGDIR"] = str(Path(ipcdir) / MPL_DIR)
     # -P: no script or working directory on sys.path, so a file the
     # submission writes cannot replace the kernel (issue 14).
     kernel = [sys.executable, "-P", "-m", KERNEL_MODULE, "-f",
@@ -418,11 +421,58 @@ def kernel_command(isolation, workdir, ipcdir, connection_file, limits,
             str(workdir)
     env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
     env["IPYTHONDIR"] = str(Path(ipcdir) / ".ipython")
-    env["MPLCONFIGDIR"] = str(Path(ipcdir) / ".matplotlib")
     if uid is not None:
         return argv + launcher_args(uid, ipcdir) + ["--"] + kernel, env, \
             str(workdir)
     return argv + kernel, env, str(workdir)
+
+
+MPL_DIR = ".matplotlib"
+_FONT_LIST = []
+
+
+def font_list():
+    """(file name, JSON text) of this grader's matplotlib font list, or
+    None without matplotlib; made once per process (the grading parent
+    makes it before the workers fork)."""
+    if not _FONT_LIST:
+        try:
+            import tempfile
+            from matplotlib import font_manager as fm
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, "fontlist.json")
+                fm.json_dump(fm.fontManager, path)
+                text = Path(path).read_text(encoding="utf-8")
+            _FONT_LIST.append((f"fontlist-v{fm.FontManager.__version__}"
+                               f".json", text))
+        except Exception:  # no matplotlib, or no fonts: nothing to seed
+            _FONT_LIST.append(None)
+    return _FONT_LIST[0]
+
+
+def seed_matplotlib(ipcdir, uid):
+    """Give a kernel about to start the grader's font list, so that its
+    matplotlib does not scan the system's fonts again (a second per
+    kernel on a machine with many fonts).  The folder is made afresh:
+    whatever an earlier kernel left at its name is removed unread."""
+    found = font_list()
+    folder = Path(ipcdir) / MPL_DIR
+    if os.path.islink(folder) or (os.path.lexists(folder) and
+                                  not folder.is_dir()):
+        os.unlink(folder)
+    elif folder.is_dir():
+        shutil.rmtree(folder, ignore_errors=True)
+    os.mkdir(folder, 0o700)
+    if found is not None:
+        name, text = found
+        fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL |
+                     os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        if uid is not None:
+            os.chown(folder / name, uid, uid)
+    if uid is not None:
+        os.chown(folder, uid, uid)
 
 
 def pids_of_uid(uid):

@@ -259,3 +259,27 @@ def test_a_sliced_wait_still_times_out_on_time():
     with pytest.raises(asyncio.TimeoutError):
         asyncio.run(forever())
 
+
+def test_kernels_get_the_graders_font_list_in_a_fresh_folder(tmp_path):
+    """Is matplotlib's font list put where the kernel's MPLCONFIGDIR
+    points, and is a link planted there by an earlier kernel removed,
+    never followed?"""
+    found = sandbox.font_list()
+    assert found is not None, "matplotlib is a course dependency"
+    name, text = found
+    assert name.startswith("fontlist-v") and json.loads(text)["ttflist"]
+    outside = tmp_path / "outside.json"
+    outside.write_text("keep")
+    ipc = tmp_path / "ipc"
+    ipc.mkdir()
+    (ipc / sandbox.MPL_DIR).symlink_to(tmp_path)
+    sandbox.seed_matplotlib(ipc, None)
+    folder = ipc / sandbox.MPL_DIR
+    assert folder.is_dir() and not folder.is_symlink()
+    assert (folder / name).read_text() == text
+    assert outside.read_text() == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ipc",
+                                                          "outside.json"]
+    env = sandbox.kernel_command("rlimits", tmp_path, ipc,
+                                 ipc / "kernel.json", Limits(), None)[1]
+    assert env["MPLCONFIGDIR"] == str(folder)
