@@ -326,6 +326,9 @@ def register_source(filename, source):
     """Make a test cell's source findable for the functions it defines."""
     lines = source.splitlines(True)
     linecache.cache[filename] = (len(source), None, lines, filename)
+    if _SOURCES.get(filename) != source:
+        for key in [k for k in _FUNCTION_SOURCES if k[0] == filename]:
+            del _FUNCTION_SOURCES[key]
     _SOURCES[filename] = source
 
 
@@ -358,9 +361,20 @@ def _code_in(consts, code):
     return False
 
 
+_FUNCTION_SOURCES = {}
+
+
 def function_source(func):
-    """Source of a function or lambda written in a test cell, or None."""
+    """Source of a function or lambda written in a test cell, or None
+    (memoised per code object: a test calls in loops)."""
     code = func.__code__
+    key = (code.co_filename, code)
+    if key not in _FUNCTION_SOURCES:
+        _FUNCTION_SOURCES[key] = _function_source(code)
+    return _FUNCTION_SOURCES[key]
+
+
+def _function_source(code):
     source = _SOURCES.get(code.co_filename)
     if source is None:
         return None
@@ -384,7 +398,16 @@ def function_source(func):
     return None
 
 
+_GLOBAL_NAMES = {}
+
+
 def _global_names(code):
+    if code not in _GLOBAL_NAMES:
+        _GLOBAL_NAMES[code] = frozenset(_read_global_names(code))
+    return _GLOBAL_NAMES[code]
+
+
+def _read_global_names(code):
     names = set()
     for ins in dis.get_instructions(code):
         if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME") and \
@@ -392,7 +415,7 @@ def _global_names(code):
             names.add(ins.argval)
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
-            names |= _global_names(const)
+            names |= _read_global_names(const)
     return names
 
 

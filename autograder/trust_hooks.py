@@ -68,8 +68,16 @@ def warm(masters):
     """Import what the setup cells import, once, in the grading parent:
     the forked workers that run the tests then start with it loaded."""
     import os
+    from . import sandbox
     os.environ.setdefault("MPLBACKEND", "Agg")
+    sandbox.font_list()  # the kernels' matplotlib font list, made once
     for master in masters:
+        # What every worker would otherwise parse again per notebook.
+        tests = [c.source for c in master.tests.values()]
+        for source in tests:
+            to_python(source)
+        _reference_bodies(forbidden_in(
+            tests + list(getattr(master, "setup", []) or [])))
         for source in getattr(master, "setup", []) or []:
             try:
                 tree = ast.parse(to_python(source))
@@ -149,7 +157,18 @@ def _functions(source):
     return [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
 
 
+_BODIES = {}
+
+
 def _reference_bodies(names):
+    """{dotted name: tokens of its body}, computed once per name set."""
+    key = tuple(names)
+    if key not in _BODIES:
+        _BODIES[key] = _read_reference_bodies(names)
+    return _BODIES[key]
+
+
+def _read_reference_bodies(names):
     out = {}
     for dotted in names:
         module_name, _, attr = dotted.rpartition(".")
@@ -171,6 +190,12 @@ def copied_reference(nb, forbidden):
     found = []
     if not refs:
         return found
+    # One matcher per reference (its side is indexed once); the quick
+    # upper bounds skip the full comparison when it cannot reach SIMILAR.
+    matchers = {}
+    for dotted, theirs in refs.items():
+        matchers[dotted] = difflib.SequenceMatcher(None, autojunk=False)
+        matchers[dotted].set_seq2(theirs)
     for cell in nb.cells:
         if cell.cell_type != "code" or is_test_cell(cell):
             continue
@@ -182,9 +207,12 @@ def copied_reference(nb, forbidden):
             mine = _tokens(_body_source(node, source))
             if len(mine) < MIN_TOKENS // 2:
                 continue
-            for dotted, theirs in refs.items():
-                ratio = difflib.SequenceMatcher(None, mine, theirs,
-                                                autojunk=False).ratio()
+            for dotted, matcher in matchers.items():
+                matcher.set_seq1(mine)
+                if matcher.real_quick_ratio() < SIMILAR or \
+                        matcher.quick_ratio() < SIMILAR:
+                    continue
+                ratio = matcher.ratio()
                 if ratio >= SIMILAR:
                     found.append(f"{node.name} looks copied from {dotted} "
                                  f"(similarity {ratio:.2f})")

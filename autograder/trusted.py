@@ -389,9 +389,15 @@ class _FakeShell:
         return []
 
 
+_PYTHON = {}
+
+
 def to_python(source):
-    """IPython syntax (magics) turned into plain Python."""
-    return TransformerManager().transform_cell(source)
+    """IPython syntax (magics) turned into plain Python (memoised: the
+    same test cells come with every submission)."""
+    if source not in _PYTHON:
+        _PYTHON[source] = TransformerManager().transform_cell(source)
+    return _PYTHON[source]
 
 
 def _loaded_names(tree):
@@ -410,8 +416,18 @@ def _loaded_names(tree):
     return loads - stores
 
 
+_FORBIDDEN = {}
+
+
 def forbidden_in(sources):
     """Dotted names of course_utils functions the tests forbid."""
+    key = tuple(sources)
+    if key not in _FORBIDDEN:
+        _FORBIDDEN[key] = _forbidden_in(key)
+    return list(_FORBIDDEN[key])
+
+
+def _forbidden_in(sources):
     found = []
     for source in sources:
         try:
