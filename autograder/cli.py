@@ -241,8 +241,9 @@ def build_parser():
     p.add_argument("assignment")
     p.add_argument("--students", nargs="+", metavar="ID",
                    help="grade only these students (always regraded)")
-    p.add_argument("--jobs", type=int, default=os.cpu_count(),
-                   help="parallel workers (default: %(default)s cores)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="parallel workers (default: two per core, as "
+                        "many as the free memory holds at 512 MB each)")
     p.add_argument("--force", action="store_true",
                    help="regrade submissions that are already graded")
     p.add_argument("--quiet", action="store_true",

@@ -283,3 +283,22 @@ def test_kernels_get_the_graders_font_list_in_a_fresh_folder(tmp_path):
     env = sandbox.kernel_command("rlimits", tmp_path, ipc,
                                  ipc / "kernel.json", Limits(), None)[1]
     assert env["MPLCONFIGDIR"] == str(folder)
+
+
+def test_default_jobs_are_two_per_core_within_memory(monkeypatch):
+    """Two jobs per core, fewer where memory is short, never none."""
+    import os
+    from types import SimpleNamespace
+
+    from autograder import grading
+
+    def with_memory(mb, cores=2):
+        monkeypatch.setattr(os, "cpu_count", lambda: cores)
+        monkeypatch.setattr(grading.psutil, "virtual_memory",
+                            lambda: SimpleNamespace(available=mb << 20))
+        return grading.default_jobs()
+
+    assert with_memory(64_000) == 4
+    assert with_memory(64_000, cores=16) == 32
+    assert with_memory(1_600) == 3
+    assert with_memory(100) == 1
