@@ -481,8 +481,13 @@ def answer_captured(text, limit=1_000_000):
         except BaseException as exc:  # an unencodable reply
             reply = json.dumps({"error": f"{type(exc).__name__}: "
                                          f"{exc}"[:2000]})
-    return {"reply": reply, "stdout": out.getvalue(),
-            "stderr": err.getvalue(), "cut": out.cut or err.cut}
+    return {"reply": reply, "stdout": _utf8(out.getvalue()),
+            "stderr": _utf8(err.getvalue()), "cut": out.cut or err.cut}
+
+
+def _utf8(text):
+    """``text`` as UTF-8 can carry it (a lone surrogate becomes '?')."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def answer(text):

@@ -223,8 +223,9 @@ class Channel:
             parsed = json.loads(str(got.get("reply", "")))
         except (TypeError, ValueError):
             parsed = None
-        if isinstance(parsed, dict) and parsed.get("nonce") == nonce:
-            reply = parsed
+        if isinstance(parsed, dict) and (parsed.get("nonce") == nonce or
+                                         set(parsed) == {"error"}):
+            reply = parsed  # an answer, or the kernel's own failure
         if reply is None or "error" in reply:
             why = (reply or {}).get("error", "no answer came back")
             raise StudentError(
