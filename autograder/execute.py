@@ -165,8 +165,11 @@ class Kernel:
         # The kernel's busy/idle status messages of requests are of no
         # use; drop them so they never pile up on the IOPub socket.
         iopub = kc.iopub_channel
-        while await iopub.msg_ready():
-            await iopub.get_msg(timeout=0)
+        try:
+            while await iopub.msg_ready():
+                await iopub.get_msg(timeout=0)
+        except queue.Empty:
+            pass
         content = reply.get("content")
         return content if isinstance(content, dict) else {}
 

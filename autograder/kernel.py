@@ -10,6 +10,11 @@ helpers) and reports each repair as a ``TAMPER_MIME`` display so that
 the grader can flag the submission.  Student code could still patch
 this class itself; the grader's static scan (autograder.tamper) covers
 that path.
+
+With the trusted grader (autograder.trusted) test cells never run here:
+the kernel answers the grader's ``autograder_request`` messages (call
+this function, describe these names) through autograder.studentside,
+and the first request of each test cell does the same clean-up.
 """
 import importlib
 import json
