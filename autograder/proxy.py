@@ -41,7 +41,6 @@ import types
 
 import numpy as np
 
-RESULT_MIME = "application/x-autograder-result+json"
 SAFE_KINDS = "biufcUS"
 
 

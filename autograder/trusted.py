@@ -217,7 +217,7 @@ class Channel:
         for name in ("stdout", "stderr"):
             text = got.get(name)
             if isinstance(text, str) and text:
-                self._write(name, text[:self.output_limit])
+                _Stream(self.outputs, name).write(text[:self.output_limit])
         reply = None
         try:
             parsed = json.loads(str(got.get("reply", "")))
@@ -232,15 +232,6 @@ class Channel:
                 f"your notebook's kernel could not run the test's call "
                 f"({str(why)[:300]}); did your code change the kernel?")
         return reply
-
-    def _write(self, name, text):
-        """Add ``text`` to the test cell's ``name`` stream output."""
-        last = self.outputs[-1] if self.outputs else None
-        if last is not None and last.get("output_type") == "stream" and \
-                last.get("name") == name:
-            last["text"] += text
-        else:
-            self.outputs.append(new_output("stream", name=name, text=text))
 
     def call(self, func, args, kwargs):
         try:
