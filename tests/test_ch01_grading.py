@@ -12,15 +12,13 @@ correctly in other styles (any grid for choosing h, another rounding order,
 the gradient's dot product) and must keep full marks; a few wrong students'
 messages are read as the student sees them.
 """
-import csv
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from chapter_grading import Chapter, grade_batch, wrong_students
 from nbgrader_course import graded_once
-from nbgrader_course import ROOT, failure_messages, fill, grade, make_course
-from nbgrader_course import solution_sources, submit
 
 ASSIGNMENT = "01_numerical_derivatives"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -340,44 +338,21 @@ def numerical_gradient(f, x, h=1e-5):
 ]
 
 
-def _expected(student):
-    """{exercise: expected score} for a student of the batch."""
-    full = {ex: sum(cells.values()) for ex, cells in EXERCISES.items()}
-    if student == "stub":
-        return dict.fromkeys(EXERCISES, 0)
-    if student == "solution" or student.startswith("alt"):
-        return full
-    k = int(student.removeprefix("wrong"))
-    return {
-        ex: WRONG[ex][k][2] if k < len(WRONG[ex]) else full[ex]
-        for ex in EXERCISES
-    }
+CHAPTER = Chapter(NB_NAME, EXERCISES, WRONG)
+_expected = CHAPTER.expected
 
 
 def _build_and_grade(folder):
-    """Two course copies (one per core), half of the students in each."""
-    courses = [make_course(Path(folder) / f"course{i}", ASSIGNMENT)
-               for i in range(2)]
-    release = nbformat.read(ROOT / "notebooks" / ASSIGNMENT / NOTEBOOK, 4)
-    source = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, 4)
-    right = solution_sources(source)
-    # The full notebooks (plots and all) are the slow ones: one each.
-    submit(courses[0], ASSIGNMENT, "stub", {NOTEBOOK: release})
-    submit(courses[1], ASSIGNMENT, "solution",
-           {NOTEBOOK: fill(release, right)})
-    for k in range(N_WRONG):
-        sources = dict(right, choose_h=RIGHT_CHOOSE_H)
-        for ex, variants in WRONG.items():
-            if k < len(variants):
-                sources[SOLUTION_CELL[ex]] = variants[k][1].strip() + "\n"
-        nb = fill(release, sources, drop_ungraded_code=True)
-        submit(courses[k % 2], ASSIGNMENT, f"wrong{k}", {NOTEBOOK: nb})
-    for k, variant in enumerate(ALT):
-        sources = dict(right, **{ex: code.strip() + "\n"
-                                 for ex, code in variant.items()})
-        nb = fill(release, sources, drop_ungraded_code=True)
-        submit(courses[(k + 1) % 2], ASSIGNMENT, f"alt{k}", {NOTEBOOK: nb})
-    return grade(courses, ASSIGNMENT)
+    """The batch: wrong students, then the other correct styles."""
+    def students(right):
+        alts = [(f"alt{k}", dict(right, **{ex: code.strip() + "\n"
+                                           for ex, code in variant.items()}))
+                for k, variant in enumerate(ALT)]
+        return wrong_students(
+            right, WRONG, N_WRONG, base={"choose_h": RIGHT_CHOOSE_H},
+            cells=lambda ex, code: {SOLUTION_CELL[ex]: code.strip() + "\n"}
+        ) + alts
+    return grade_batch(folder, ASSIGNMENT, students)
 
 
 @pytest.fixture(scope="session")
@@ -387,12 +362,7 @@ def graded(tmp_path_factory, request):
                        _build_and_grade)
 
 
-def _by_exercise(result, student):
-    cells = result["scores"][student][NB_NAME]
-    return {
-        ex: sum(cells[name][0] for name in names)
-        for ex, names in EXERCISES.items()
-    }
+_by_exercise = CHAPTER.by_exercise
 
 
 def test_every_student_was_graded(graded):
@@ -405,57 +375,38 @@ def test_every_student_was_graded(graded):
 
 def test_points_and_cells(graded):
     """Are the graded cells and their points the ones the tests expect?"""
-    cells = graded["scores"]["solution"][NB_NAME]
-    expected = {
-        name: pts for names in EXERCISES.values()
-        for name, pts in names.items()
-    }
-    assert {name: mx for name, (_, mx) in cells.items()} == expected
+    CHAPTER.check_points_and_cells(graded)
     assert TOTAL == 15
 
 
 def test_blank_release_scores_zero_everywhere(graded):
     """Does the unmodified release score 0 on every autograded cell?"""
-    cells = graded["scores"]["stub"][NB_NAME]
-    assert {name: s for name, (s, _) in cells.items()} == dict.fromkeys(
-        cells, 0.0)
+    CHAPTER.check_blank_scores_zero(graded)
 
 
 def test_solution_scores_full_marks(graded):
     """Does the solution notebook score full marks on every cell?"""
-    cells = graded["scores"]["solution"][NB_NAME]
-    assert all(score == mx for score, mx in cells.values()), cells
+    CHAPTER.check_full_marks(graded, "solution")
 
 
 @pytest.mark.parametrize("k", range(N_WRONG))
 def test_wrong_answers_lose_their_exercise_points(graded, k):
     """Does each plausible mistake cost its own exercise's points, only?"""
-    got = _by_exercise(graded, f"wrong{k}")
-    assert got == _expected(f"wrong{k}"), {
-        ex: WRONG[ex][k][0] for ex in WRONG if k < len(WRONG[ex])
-    }
+    CHAPTER.check_wrong_student(graded, k)
 
 
 def test_every_mistake_loses_points():
     """Is every listed mistake expected to lose at least one point?"""
-    for ex, variants in WRONG.items():
-        full = sum(EXERCISES[ex].values())
-        for what, _, score in variants:
-            assert score < full, (ex, what)
-        assert len(variants) >= 3, ex
+    CHAPTER.check_every_mistake_loses_points()
 
 
 @pytest.mark.parametrize("k", range(len(ALT)))
 def test_other_correct_styles_keep_full_marks(graded, k):
     """Do other grids, rounding orders and styles keep every point?"""
-    cells = graded["scores"][f"alt{k}"][NB_NAME]
-    assert all(score == mx for score, mx in cells.values()), cells
+    CHAPTER.check_full_marks(graded, f"alt{k}")
 
 
-def _messages(graded, student):
-    path = next(p for p in graded["autograded"]
-                if Path(p).parts[-3] == student)
-    return failure_messages(path)
+_messages = CHAPTER.messages
 
 
 def _wrong_index(exercise, what):
@@ -518,10 +469,7 @@ def test_passing_cells_say_so(graded):
 
 def test_feedback_html_is_produced(graded):
     """Is an HTML feedback page generated for every student?"""
-    pages = [Path(p) for p in graded["feedback"]]
-    students = {p.parts[-3] for p in pages}
-    assert students == set(graded["scores"])
-    text = next(p for p in pages if p.parts[-3] == "wrong0").read_text()
+    text = CHAPTER.feedback_text(graded, "wrong0")
     assert "forward_difference" in text
     # Failures show as the same short block as in the notebook: the
     # test's question and the diagnosis, no frames of course_utils.
@@ -531,14 +479,4 @@ def test_feedback_html_is_produced(graded):
 
 def test_csv_export(graded):
     """Does the CSV export list every student with the right total?"""
-    rows = {}
-    for path in graded["csv"]:
-        with open(path, newline="") as fh:
-            rows.update({row["student_id"]: row for row in csv.DictReader(fh)})
-    assert set(rows) == set(graded["scores"])
-    assert float(rows["solution"]["score"]) == TOTAL
-    assert float(rows["solution"]["max_score"]) == TOTAL
-    assert float(rows["stub"]["score"]) == 0
-    for k in range(N_WRONG):
-        expected = sum(_expected(f"wrong{k}").values())
-        assert float(rows[f"wrong{k}"]["score"]) == expected
+    CHAPTER.check_csv_export(graded)

@@ -11,15 +11,12 @@ ungraded demo and plot cells, which do not affect grading.  Every
 exercise's expected score is pinned, so a mistake must cost exactly that
 exercise's points and no other's.
 """
-import csv
-from pathlib import Path
 
-import nbformat
 import pytest
 
+from chapter_grading import Chapter, grade_batch, wrong_students
 from nbgrader_course import graded_once
-from nbgrader_course import ROOT, failure_messages, fill, grade, make_course
-from nbgrader_course import solution_sources, submit
+from nbgrader_course import failure_messages
 
 ASSIGNMENT = "02_gradient_descent"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -439,47 +436,22 @@ MESSAGES = [
 ]
 
 
-def _expected(student):
-    """{exercise: expected score} for a student of the batch."""
-    full = {ex: sum(cells.values()) for ex, cells in EXERCISES.items()}
-    if student == "stub":
-        return dict.fromkeys(EXERCISES, 0)
-    if student == "solution" or student.startswith("alt"):
-        return full
-    k = int(student.removeprefix("wrong"))
-    return {
-        ex: WRONG[ex][k][2] if k < len(WRONG[ex]) else full[ex]
-        for ex in EXERCISES
-    }
+CHAPTER = Chapter(NB_NAME, EXERCISES, WRONG)
+_expected = CHAPTER.expected
 
 
 def _build_and_grade(folder):
-    """Two course copies (one per core), the students shared out."""
-    courses = [make_course(Path(folder) / f"course{i}", ASSIGNMENT)
-               for i in range(2)]
-    release = nbformat.read(ROOT / "notebooks" / ASSIGNMENT / NOTEBOOK, 4)
-    source = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, 4)
-    right = solution_sources(source)
-    # The full notebooks (plots and all) are the slow ones: one each.
-    submit(courses[0], ASSIGNMENT, "stub", {NOTEBOOK: release})
-    submit(courses[1], ASSIGNMENT, "solution",
-           {NOTEBOOK: fill(release, right)})
-    students = []
-    for k in range(N_WRONG):
-        sources = dict(right, gradient_descent_bb=RIGHT_GD_BB.strip() + "\n")
-        for ex, variants in WRONG.items():
-            if k < len(variants):
-                sources[SOLUTION_CELL[ex]] = variants[k][1].strip() + "\n"
-        students.append((f"wrong{k}", sources))
-    for k, alt in enumerate(ALT):
-        sources = dict(right)
-        sources.update({SOLUTION_CELL[ex]: code.strip() + "\n"
-                        for ex, code in alt.items()})
-        students.append((f"alt{k}", sources))
-    for i, (name, sources) in enumerate(students):
-        nb = fill(release, sources, drop_ungraded_code=True)
-        submit(courses[i % 2], ASSIGNMENT, name, {NOTEBOOK: nb})
-    return grade(courses, ASSIGNMENT)
+    """The batch: wrong students, then the other correct styles."""
+    def students(right):
+        alts = [(f"alt{k}", dict(right, **{
+            SOLUTION_CELL[ex]: code.strip() + "\n"
+            for ex, code in alt.items()})) for k, alt in enumerate(ALT)]
+        return wrong_students(
+            right, WRONG, N_WRONG,
+            base={"gradient_descent_bb": RIGHT_GD_BB.strip() + "\n"},
+            cells=lambda ex, code: {SOLUTION_CELL[ex]: code.strip() + "\n"}
+        ) + alts
+    return grade_batch(folder, ASSIGNMENT, students)
 
 
 @pytest.fixture(scope="session")
@@ -489,17 +461,10 @@ def graded(tmp_path_factory, request):
                        _build_and_grade)
 
 
-def _by_exercise(result, student):
-    cells = result["scores"][student][NB_NAME]
-    return {
-        ex: sum(cells[name][0] for name in names)
-        for ex, names in EXERCISES.items()
-    }
+_by_exercise = CHAPTER.by_exercise
 
 
-def _autograded(result, student):
-    return next(p for p in result["autograded"]
-                if Path(p).parts[-3] == student)
+_autograded = CHAPTER.autograded
 
 
 def test_every_student_was_graded(graded):
@@ -512,52 +477,35 @@ def test_every_student_was_graded(graded):
 
 def test_points_and_cells(graded):
     """Are the graded cells and their points the ones the tests expect?"""
-    cells = graded["scores"]["solution"][NB_NAME]
-    expected = {
-        name: pts for names in EXERCISES.values()
-        for name, pts in names.items()
-    }
-    assert {name: mx for name, (_, mx) in cells.items()} == expected
+    CHAPTER.check_points_and_cells(graded)
     assert TOTAL == 20
 
 
 def test_blank_release_scores_zero_everywhere(graded):
     """Does the unmodified release score 0 on every autograded cell?"""
-    cells = graded["scores"]["stub"][NB_NAME]
-    assert {name: s for name, (s, _) in cells.items()} == dict.fromkeys(
-        cells, 0.0)
+    CHAPTER.check_blank_scores_zero(graded)
 
 
 def test_solution_scores_full_marks(graded):
     """Does the solution notebook score full marks on every cell?"""
-    cells = graded["scores"]["solution"][NB_NAME]
-    assert all(score == mx for score, mx in cells.values()), cells
+    CHAPTER.check_full_marks(graded, "solution")
 
 
 @pytest.mark.parametrize("k", range(len(ALT)))
 def test_other_correct_styles_keep_full_marks(graded, k):
     """Do correct answers in another style (loops, columns) keep all points?"""
-    cells = graded["scores"][f"alt{k}"][NB_NAME]
-    lost = {name: s for name, (s, mx) in cells.items() if s != mx}
-    assert not lost, failure_messages(_autograded(graded, f"alt{k}"))
+    CHAPTER.check_full_marks(graded, f"alt{k}")
 
 
 @pytest.mark.parametrize("k", range(N_WRONG))
 def test_wrong_answers_lose_their_exercise_points(graded, k):
     """Does each plausible mistake cost its own exercise's points, only?"""
-    got = _by_exercise(graded, f"wrong{k}")
-    assert got == _expected(f"wrong{k}"), {
-        ex: WRONG[ex][k][0] for ex in WRONG if k < len(WRONG[ex])
-    }
+    CHAPTER.check_wrong_student(graded, k)
 
 
 def test_every_mistake_loses_points():
     """Is every listed mistake expected to lose at least one point?"""
-    for ex, variants in WRONG.items():
-        full = sum(EXERCISES[ex].values())
-        for what, _, score in variants:
-            assert score < full, (ex, what)
-        assert len(variants) >= 3, ex
+    CHAPTER.check_every_mistake_loses_points()
 
 
 @pytest.mark.parametrize("student, cell, words", MESSAGES)
@@ -574,23 +522,10 @@ def test_students_read_what_is_wrong(graded, student, cell, words):
 
 def test_feedback_html_is_produced(graded):
     """Is an HTML feedback page generated for every student?"""
-    pages = [Path(p) for p in graded["feedback"]]
-    students = {p.parts[-3] for p in pages}
-    assert students == set(graded["scores"])
-    text = next(p for p in pages if p.parts[-3] == "wrong0").read_text()
+    text = CHAPTER.feedback_text(graded, "wrong0")
     assert "lls_objective" in text and "Test failed" in text
 
 
 def test_csv_export(graded):
     """Does the CSV export list every student with the right total?"""
-    rows = {}
-    for path in graded["csv"]:
-        with open(path, newline="") as fh:
-            rows.update({row["student_id"]: row for row in csv.DictReader(fh)})
-    assert set(rows) == set(graded["scores"])
-    assert float(rows["solution"]["score"]) == TOTAL
-    assert float(rows["solution"]["max_score"]) == TOTAL
-    assert float(rows["stub"]["score"]) == 0
-    for k in range(N_WRONG):
-        expected = sum(_expected(f"wrong{k}").values())
-        assert float(rows[f"wrong{k}"]["score"]) == expected
+    CHAPTER.check_csv_export(graded)

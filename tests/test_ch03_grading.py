@@ -10,15 +10,13 @@ full marks.  Every exercise's score is pinned, so a mistake costs exactly
 its exercise's points and no other's, and a few of the messages a student
 sees are checked word for word.
 """
-import csv
 from pathlib import Path
 
-import nbformat
 import pytest
 
+from chapter_grading import Chapter, grade_batch, wrong_students
 from nbgrader_course import graded_once
-from nbgrader_course import ROOT, failure_messages, fill, grade, make_course
-from nbgrader_course import solution_sources, submit
+from nbgrader_course import failure_messages
 
 ASSIGNMENT = "03_regression"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -504,18 +502,8 @@ MESSAGES = [
 ]
 
 
-def _expected(student):
-    """{exercise: expected score} for a student of the batch."""
-    full = {ex: sum(cells.values()) for ex, cells in EXERCISES.items()}
-    if student == "stub":
-        return dict.fromkeys(EXERCISES, 0)
-    if student == "solution" or student in ALT:
-        return full
-    k = int(student.removeprefix("wrong"))
-    return {
-        ex: WRONG[ex][k][2] if k < len(WRONG[ex]) else full[ex]
-        for ex in EXERCISES
-    }
+CHAPTER = Chapter(NB_NAME, EXERCISES, WRONG)
+_expected = CHAPTER.expected
 
 
 def _variant_sources(ex, variant):
@@ -525,31 +513,15 @@ def _variant_sources(ex, variant):
 
 
 def _build_and_grade(folder):
-    """Two course copies (one per core), half of the students in each."""
-    courses = [make_course(Path(folder) / f"course{i}", ASSIGNMENT)
-               for i in range(2)]
-    release = nbformat.read(ROOT / "notebooks" / ASSIGNMENT / NOTEBOOK, 4)
-    source = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, 4)
-    right = solution_sources(source)
-    # The full notebooks (plots, widget and all) are the slow ones.
-    submit(courses[0], ASSIGNMENT, "stub", {NOTEBOOK: release})
-    submit(courses[1], ASSIGNMENT, "solution",
-           {NOTEBOOK: fill(release, right)})
-    batch = []
-    for k in range(N_WRONG):
-        sources = dict(right)
-        for ex, variants in WRONG.items():
-            if k < len(variants):
-                sources.update(_variant_sources(ex, variants[k][1]))
-        batch.append((f"wrong{k}", sources))
-    for name, cells in ALT.items():
-        sources = dict(right)
-        sources.update({c: s.strip() + "\n" for c, s in cells.items()})
-        batch.append((name, sources))
-    for i, (name, sources) in enumerate(batch):
-        nb = fill(release, sources, drop_ungraded_code=True)
-        submit(courses[i % 2], ASSIGNMENT, name, {NOTEBOOK: nb})
-    result = grade(courses, ASSIGNMENT)
+    """The batch (wrong students, then the other correct styles), with
+    every student's failure messages."""
+    def students(right):
+        alts = [(name, dict(right, **{c: s.strip() + "\n"
+                                      for c, s in cells.items()}))
+                for name, cells in ALT.items()]
+        return wrong_students(right, WRONG, N_WRONG,
+                              cells=_variant_sources) + alts
+    result = grade_batch(folder, ASSIGNMENT, students)
     result["messages"] = {
         Path(p).parts[-3]: failure_messages(p) for p in result["autograded"]
     }
@@ -563,12 +535,7 @@ def graded(tmp_path_factory, request):
                        _build_and_grade)
 
 
-def _by_exercise(result, student):
-    cells = result["scores"][student][NB_NAME]
-    return {
-        ex: sum(cells[name][0] for name in names)
-        for ex, names in EXERCISES.items()
-    }
+_by_exercise = CHAPTER.by_exercise
 
 
 def test_every_student_was_graded(graded):
@@ -581,46 +548,31 @@ def test_every_student_was_graded(graded):
 
 def test_points_and_cells(graded):
     """Are the graded cells and their points the ones the tests expect?"""
-    cells = graded["scores"]["solution"][NB_NAME]
-    expected = {
-        name: pts for names in EXERCISES.values()
-        for name, pts in names.items()
-    }
-    assert {name: mx for name, (_, mx) in cells.items()} == expected
+    CHAPTER.check_points_and_cells(graded)
     assert TOTAL == 23
 
 
 def test_blank_release_scores_zero_everywhere(graded):
     """Does the unmodified release score 0 on every autograded cell?"""
-    cells = graded["scores"]["stub"][NB_NAME]
-    assert {name: s for name, (s, _) in cells.items()} == dict.fromkeys(
-        cells, 0.0)
+    CHAPTER.check_blank_scores_zero(graded)
 
 
 @pytest.mark.parametrize("student", ["solution", *ALT])
 def test_right_answers_score_full_marks(graded, student):
     """Do the solution and the right answers in other styles score full?"""
-    cells = graded["scores"][student][NB_NAME]
-    lost = {name: s for name, (s, mx) in cells.items() if s != mx}
-    assert not lost, (lost, graded["messages"].get(student))
+    CHAPTER.check_full_marks(graded, student)
 
 
 @pytest.mark.parametrize("k", range(N_WRONG))
 def test_wrong_answers_lose_their_exercise_points(graded, k):
     """Does each plausible mistake cost its own exercise's points, only?"""
-    got = _by_exercise(graded, f"wrong{k}")
-    assert got == _expected(f"wrong{k}"), {
-        ex: WRONG[ex][k][0] for ex in WRONG if k < len(WRONG[ex])
-    }
+    CHAPTER.check_wrong_student(graded, k)
 
 
 def test_every_mistake_loses_points():
     """Is every listed mistake expected to lose at least one point?"""
+    CHAPTER.check_every_mistake_loses_points()
     for ex, variants in WRONG.items():
-        full = sum(EXERCISES[ex].values())
-        for what, _, score in variants:
-            assert score < full, (ex, what)
-        assert len(variants) >= 3, ex
         if len(SOLUTION_CELLS[ex]) == 1:  # one function: 3 lose it all
             assert sum(score == 0 for _, _, score in variants) >= 3, ex
 
@@ -638,21 +590,10 @@ def test_students_read_what_went_wrong(graded, student, cell, words):
 
 def test_feedback_html_is_produced(graded):
     """Is an HTML feedback page generated for every student?"""
-    pages = [Path(p) for p in graded["feedback"]]
-    students = {p.parts[-3] for p in pages}
-    assert students == set(graded["scores"])
-    text = next(p for p in pages if p.parts[-3] == "wrong0").read_text()
+    text = CHAPTER.feedback_text(graded, "wrong0")
     assert "least_squares_line" in text and "Test failed" in text
 
 
 def test_csv_export(graded):
     """Does the CSV export list every student with the right total?"""
-    rows = {}
-    for path in graded["csv"]:
-        with open(path, newline="") as fh:
-            rows.update({row["student_id"]: row for row in csv.DictReader(fh)})
-    assert set(rows) == set(graded["scores"])
-    assert float(rows["solution"]["max_score"]) == TOTAL
-    for student in rows:
-        expected = sum(_expected(student).values())
-        assert float(rows[student]["score"]) == expected, student
+    CHAPTER.check_csv_export(graded)

@@ -13,15 +13,13 @@ The wrong students' two-layer networks are written out in full (they do
 not call the student's layers), so that a mistake in one layer exercise
 does not also cost exercise 7's points.
 """
-import csv
 from pathlib import Path
 
-import nbformat
 import pytest
 
+from chapter_grading import Chapter, grade_batch, wrong_students
 from nbgrader_course import graded_once
-from nbgrader_course import ROOT, fill, grade, make_course, solution_sources
-from nbgrader_course import failure_messages, submit
+from nbgrader_course import failure_messages
 
 ASSIGNMENT = "04_backpropagation"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -422,43 +420,19 @@ ALT_NAMES = [f"alt{i}" for i in range(len(ALT))]
 N_WRONG = max(len(v) for v in WRONG.values())
 
 
-def _expected(student):
-    """{exercise: expected score} for a student of the batch."""
-    full = {ex: sum(cells.values()) for ex, cells in EXERCISES.items()}
-    if student == "stub":
-        return dict.fromkeys(EXERCISES, 0)
-    if student == "solution" or student in ALT_NAMES:
-        return full
-    k = int(student.removeprefix("wrong"))
-    return {ex: WRONG[ex][k][2] if k < len(WRONG[ex]) else full[ex]
-            for ex in EXERCISES}
+CHAPTER = Chapter(NB_NAME, EXERCISES, WRONG)
+_expected = CHAPTER.expected
 
 
 def _build_and_grade(folder):
-    """Two course copies (one per core), half of the students in each."""
-    courses = [make_course(Path(folder) / f"course{i}", ASSIGNMENT)
-               for i in range(2)]
-    release = nbformat.read(ROOT / "notebooks" / ASSIGNMENT / NOTEBOOK, 4)
-    source = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, 4)
-    right = solution_sources(source)
-    # The full notebooks (plots, widget and all) are the slow ones.
-    submit(courses[0], ASSIGNMENT, "stub", {NOTEBOOK: release})
-    submit(courses[1], ASSIGNMENT, "solution",
-           {NOTEBOOK: fill(release, right)})
-    students = []
-    for k in range(N_WRONG):
-        sources = dict(right)
-        for ex, variants in WRONG.items():
-            if k < len(variants):
-                sources[ex] = variants[k][1].strip() + "\n"
-        students.append((f"wrong{k}", sources))
-    for name, alt in zip(ALT_NAMES, ALT):
-        students.append((name, dict(right, **{
-            ex: src.strip() + "\n" for ex, src in alt.items()})))
-    for i, (name, sources) in enumerate(students):
-        nb = fill(release, sources, drop_ungraded_code=True)
-        submit(courses[i % 2], ASSIGNMENT, name, {NOTEBOOK: nb})
-    result = grade(courses, ASSIGNMENT)
+    """The batch (wrong students, then the other correct styles), with
+    every student's failure messages."""
+    def students(right):
+        alts = [(name, dict(right, **{ex: src.strip() + "\n"
+                                      for ex, src in alt.items()}))
+                for name, alt in zip(ALT_NAMES, ALT)]
+        return wrong_students(right, WRONG, N_WRONG) + alts
+    result = grade_batch(folder, ASSIGNMENT, students)
     result["messages"] = {
         Path(p).parts[-3]: failure_messages(p) for p in result["autograded"]
         if Path(p).name == NOTEBOOK}
@@ -472,10 +446,7 @@ def graded(tmp_path_factory, request):
                        _build_and_grade)
 
 
-def _by_exercise(result, student):
-    cells = result["scores"][student][NB_NAME]
-    return {ex: sum(cells[name][0] for name in names)
-            for ex, names in EXERCISES.items()}
+_by_exercise = CHAPTER.by_exercise
 
 
 def test_every_student_was_graded(graded):
@@ -488,24 +459,18 @@ def test_every_student_was_graded(graded):
 
 def test_points_and_cells(graded):
     """Are the graded cells and their points the ones the tests expect?"""
-    cells = graded["scores"]["solution"][NB_NAME]
-    expected = {name: pts for names in EXERCISES.values()
-                for name, pts in names.items()}
-    assert {name: mx for name, (_, mx) in cells.items()} == expected
+    CHAPTER.check_points_and_cells(graded)
     assert len(EXERCISES) >= 6 and TOTAL == 24
 
 
 def test_blank_release_scores_zero_everywhere(graded):
     """Does the unmodified release score 0 on every autograded cell?"""
-    cells = graded["scores"]["stub"][NB_NAME]
-    assert {name: s for name, (s, _) in cells.items()} == dict.fromkeys(
-        cells, 0.0)
+    CHAPTER.check_blank_scores_zero(graded)
 
 
 def test_solution_scores_full_marks(graded):
     """Does the solution notebook score full marks on every cell?"""
-    cells = graded["scores"]["solution"][NB_NAME]
-    assert all(score == mx for score, mx in cells.values()), cells
+    CHAPTER.check_full_marks(graded, "solution")
 
 
 @pytest.mark.parametrize("name", ALT_NAMES)
@@ -518,9 +483,7 @@ def test_other_correct_styles_keep_full_marks(graded, name):
 @pytest.mark.parametrize("k", range(N_WRONG))
 def test_wrong_answers_lose_their_exercise_points(graded, k):
     """Does each plausible mistake cost its own exercise's points, only?"""
-    got = _by_exercise(graded, f"wrong{k}")
-    assert got == _expected(f"wrong{k}"), {
-        ex: WRONG[ex][k][0] for ex in WRONG if k < len(WRONG[ex])}
+    CHAPTER.check_wrong_student(graded, k)
 
 
 MESSAGE_CASES = [
@@ -558,22 +521,9 @@ def test_messages_are_plain(graded):
 
 def test_every_mistake_loses_points():
     """Is every listed mistake expected to lose at least one point?"""
-    for ex, variants in WRONG.items():
-        full = sum(EXERCISES[ex].values())
-        assert len(variants) >= 3, ex
-        for what, _, score, _ in variants:
-            assert score < full, (ex, what)
+    CHAPTER.check_every_mistake_loses_points()
 
 
 def test_csv_export(graded):
     """Does the CSV export list every student with the right total?"""
-    rows = {}
-    for path in graded["csv"]:
-        with open(path, newline="") as fh:
-            rows.update({row["student_id"]: row
-                         for row in csv.DictReader(fh)})
-    assert set(rows) == set(graded["scores"])
-    for student in rows:
-        assert float(rows[student]["score"]) == sum(
-            _expected(student).values()), student
-    assert float(rows["solution"]["max_score"]) == TOTAL
+    CHAPTER.check_csv_export(graded)

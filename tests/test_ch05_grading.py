@@ -10,14 +10,11 @@ exercise's score is pinned, so a mistake costs that exercise's points and
 no other's: the train_mlp and init_params cells run the student's
 function with correct versions of the earlier helpers.
 """
-from pathlib import Path
 
-import nbformat
 import pytest
 
+from chapter_grading import Chapter, grade_batch, wrong_students
 from nbgrader_course import graded_once
-from nbgrader_course import (ROOT, failure_messages, fill, grade,
-                             make_course, solution_sources, submit)
 
 ASSIGNMENT = "05_mlp"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -419,42 +416,17 @@ def adam_update(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999,
 }
 
 
-def _expected(student):
-    """{exercise: expected score} for a student of the batch."""
-    full = {ex: sum(cells.values()) for ex, cells in EXERCISES.items()}
-    if student == "stub":
-        return dict.fromkeys(EXERCISES, 0)
-    if student in ("solution", "alt"):
-        return full
-    k = int(student.removeprefix("wrong"))
-    return {
-        ex: WRONG[ex][k][2] if k < len(WRONG[ex]) else full[ex]
-        for ex in EXERCISES
-    }
+CHAPTER = Chapter(NB_NAME, EXERCISES, WRONG)
+_expected = CHAPTER.expected
 
 
 def _build_and_grade(folder):
-    """Two course copies (one per core), the students split between them."""
-    courses = [make_course(Path(folder) / f"course{i}", ASSIGNMENT)
-               for i in range(2)]
-    release = nbformat.read(ROOT / "notebooks" / ASSIGNMENT / NOTEBOOK, 4)
-    source = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, 4)
-    right = solution_sources(source)
-    # The full notebooks (plots, digits, widget) are the slow ones.
-    submit(courses[0], ASSIGNMENT, "stub", {NOTEBOOK: release})
-    submit(courses[1], ASSIGNMENT, "solution",
-           {NOTEBOOK: fill(release, right)})
-    alt = {ex: code.strip() + "\n" for ex, code in ALT.items()}
-    submit(courses[0], ASSIGNMENT, "alt",
-           {NOTEBOOK: fill(release, alt, drop_ungraded_code=True)})
-    for k in range(N_WRONG):
-        sources = dict(right)
-        for ex, variants in WRONG.items():
-            if k < len(variants):
-                sources[ex] = variants[k][1].strip() + "\n"
-        nb = fill(release, sources, drop_ungraded_code=True)
-        submit(courses[(k + 1) % 2], ASSIGNMENT, f"wrong{k}", {NOTEBOOK: nb})
-    return grade(courses, ASSIGNMENT)
+    """The batch: the other correct style (its answer cells only), then
+    the wrong students."""
+    def students(right):
+        alt = {ex: code.strip() + "\n" for ex, code in ALT.items()}
+        return [("alt", alt)] + wrong_students(right, WRONG, N_WRONG)
+    return grade_batch(folder, ASSIGNMENT, students)
 
 
 @pytest.fixture(scope="session")
@@ -464,21 +436,13 @@ def graded(tmp_path_factory, request):
                        _build_and_grade)
 
 
-def _by_exercise(result, student):
-    cells = result["scores"][student][NB_NAME]
-    return {
-        ex: sum(cells[name][0] for name in names)
-        for ex, names in EXERCISES.items()
-    }
+_by_exercise = CHAPTER.by_exercise
 
 
 def _messages(result, student):
     """{grade_id: error text} of one student's autograded notebook, its
     wrapped lines joined."""
-    path = next(p for p in result["autograded"]
-                if Path(p).parts[-3] == student)
-    return {gid: " ".join(text.split())
-            for gid, text in failure_messages(path).items()}
+    return CHAPTER.messages(result, student, joined=True)
 
 
 def test_every_student_was_graded(graded):
@@ -491,46 +455,30 @@ def test_every_student_was_graded(graded):
 
 def test_points_and_cells(graded):
     """Are the graded cells and their points the ones the tests expect?"""
-    cells = graded["scores"]["solution"][NB_NAME]
-    expected = {
-        name: pts for names in EXERCISES.values()
-        for name, pts in names.items()
-    }
-    assert {name: mx for name, (_, mx) in cells.items()} == expected
+    CHAPTER.check_points_and_cells(graded)
     assert TOTAL == 27 and len(EXERCISES) >= 6
 
 
 def test_blank_release_scores_zero_everywhere(graded):
     """Does the unmodified release score 0 on every autograded cell?"""
-    cells = graded["scores"]["stub"][NB_NAME]
-    assert {name: s for name, (s, _) in cells.items()} == dict.fromkeys(
-        cells, 0.0)
+    CHAPTER.check_blank_scores_zero(graded)
 
 
 @pytest.mark.parametrize("student", ["solution", "alt"])
 def test_right_answers_score_full_marks(graded, student):
     """Do the solution and the right answers in another style get full marks?"""
-    cells = graded["scores"][student][NB_NAME]
-    assert all(score == mx for score, mx in cells.values()), {
-        name: score for name, (score, mx) in cells.items() if score != mx}
+    CHAPTER.check_full_marks(graded, student)
 
 
 @pytest.mark.parametrize("k", range(N_WRONG))
 def test_wrong_answers_lose_their_exercise_points(graded, k):
     """Does each plausible mistake cost its own exercise's points, only?"""
-    got = _by_exercise(graded, f"wrong{k}")
-    assert got == _expected(f"wrong{k}"), {
-        ex: WRONG[ex][k][0] for ex in WRONG if k < len(WRONG[ex])
-    }
+    CHAPTER.check_wrong_student(graded, k)
 
 
 def test_every_mistake_loses_points():
     """Is every listed mistake expected to lose at least one point?"""
-    for ex, variants in WRONG.items():
-        full = sum(EXERCISES[ex].values())
-        assert len(variants) >= 3, ex
-        for what, _, score in variants:
-            assert score < full, (ex, what)
+    CHAPTER.check_every_mistake_loses_points()
 
 
 def test_students_read_what_went_wrong(graded):

@@ -11,15 +11,11 @@ other's.  The V100 exercise is graded against the real hardware outputs
 that ship in the assignment folder, so this also checks that they reach
 the grading kernel.
 """
-import csv
-from pathlib import Path
 
-import nbformat
 import pytest
 
+from chapter_grading import Chapter, grade_batch, wrong_students
 from nbgrader_course import graded_once
-from nbgrader_course import ROOT, failure_messages, fill, grade, make_course
-from nbgrader_course import solution_sources, submit
 
 ASSIGNMENT = "06_tensor_cores"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -487,42 +483,17 @@ N_WRONG = max(len(v) for v in WRONG.values())
 STUDENTS = ["stub", "solution", "alt"] + [f"wrong{k}" for k in range(N_WRONG)]
 
 
-def _expected(student):
-    """{exercise: expected score} for a student of the batch."""
-    full = {ex: sum(cells.values()) for ex, cells in EXERCISES.items()}
-    if student == "stub":
-        return dict.fromkeys(EXERCISES, 0)
-    if student in ("solution", "alt"):
-        return full
-    k = int(student.removeprefix("wrong"))
-    return {
-        ex: WRONG[ex][k][2] if k < len(WRONG[ex]) else full[ex]
-        for ex in EXERCISES
-    }
+CHAPTER = Chapter(NB_NAME, EXERCISES, WRONG)
+_expected = CHAPTER.expected
 
 
 def _build_and_grade(folder):
-    """Two course copies (one per core), half of the students in each."""
-    courses = [make_course(Path(folder) / f"course{i}", ASSIGNMENT)
-               for i in range(2)]
-    release = nbformat.read(ROOT / "notebooks" / ASSIGNMENT / NOTEBOOK, 4)
-    source = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, 4)
-    right = solution_sources(source)
-    # The full notebooks (plots, training) are the slow ones: one each.
-    submit(courses[0], ASSIGNMENT, "stub", {NOTEBOOK: release})
-    submit(courses[1], ASSIGNMENT, "solution",
-           {NOTEBOOK: fill(release, right)})
-    alt = dict(right, **{ex: src.strip() + "\n" for ex, src in ALT.items()})
-    submit(courses[0], ASSIGNMENT, "alt",
-           {NOTEBOOK: fill(release, alt, drop_ungraded_code=True)})
-    for k in range(N_WRONG):
-        sources = dict(right)
-        for ex, variants in WRONG.items():
-            if k < len(variants):
-                sources[ex] = variants[k][1].strip() + "\n"
-        nb = fill(release, sources, drop_ungraded_code=True)
-        submit(courses[(k + 1) % 2], ASSIGNMENT, f"wrong{k}", {NOTEBOOK: nb})
-    return grade(courses, ASSIGNMENT)
+    """The batch: the other correct style, then the wrong students."""
+    def students(right):
+        alt = dict(right, **{ex: src.strip() + "\n"
+                             for ex, src in ALT.items()})
+        return [("alt", alt)] + wrong_students(right, WRONG, N_WRONG)
+    return grade_batch(folder, ASSIGNMENT, students)
 
 
 @pytest.fixture(scope="session")
@@ -532,20 +503,12 @@ def graded(tmp_path_factory, request):
                        _build_and_grade)
 
 
-def _by_exercise(result, student):
-    cells = result["scores"][student][NB_NAME]
-    return {
-        ex: sum(cells[name][0] for name in names)
-        for ex, names in EXERCISES.items()
-    }
+_by_exercise = CHAPTER.by_exercise
 
 
 def _messages(result, student):
     """{grade id: the message a student reads}, its wrapped lines joined."""
-    path = next(p for p in result["autograded"]
-                if Path(p).parts[-3] == student)
-    return {gid: " ".join(text.split())
-            for gid, text in failure_messages(path).items()}
+    return CHAPTER.messages(result, student, joined=True)
 
 
 def test_every_student_was_graded(graded):
@@ -556,46 +519,31 @@ def test_every_student_was_graded(graded):
 
 def test_points_and_cells(graded):
     """Are the graded cells and their points the ones the tests expect?"""
-    cells = graded["scores"]["solution"][NB_NAME]
-    expected = {
-        name: pts for names in EXERCISES.values()
-        for name, pts in names.items()
-    }
-    assert {name: mx for name, (_, mx) in cells.items()} == expected
+    CHAPTER.check_points_and_cells(graded)
     assert TOTAL == 26 and len(EXERCISES) == 7
 
 
 def test_blank_release_scores_zero_everywhere(graded):
     """Does the unmodified release score 0 on every autograded cell?"""
-    cells = graded["scores"]["stub"][NB_NAME]
-    assert {name: s for name, (s, _) in cells.items()} == dict.fromkeys(
-        cells, 0.0)
+    CHAPTER.check_blank_scores_zero(graded)
 
 
 @pytest.mark.parametrize("student", ["solution", "alt"])
 def test_right_answers_score_full_marks(graded, student):
     """Do the solution, and right answers in another style, score full?"""
-    cells = graded["scores"][student][NB_NAME]
-    assert all(score == mx for score, mx in cells.values()), cells
+    CHAPTER.check_full_marks(graded, student)
 
 
 @pytest.mark.parametrize("k", range(N_WRONG))
 def test_wrong_answers_lose_their_exercise_points(graded, k):
     """Does each plausible mistake cost its own exercise's points, only?"""
-    got = _by_exercise(graded, f"wrong{k}")
-    assert got == _expected(f"wrong{k}"), {
-        ex: WRONG[ex][k][0] for ex in WRONG if k < len(WRONG[ex])
-    }
+    CHAPTER.check_wrong_student(graded, k)
 
 
 def test_every_mistake_loses_points():
     """Is every listed mistake expected to lose at least one point, and
     does every exercise have at least three of them?"""
-    for ex, variants in WRONG.items():
-        full = sum(EXERCISES[ex].values())
-        for what, _, score in variants:
-            assert score < full, (ex, what)
-        assert len(variants) >= 3, ex
+    CHAPTER.check_every_mistake_loses_points()
 
 
 def test_messages_name_the_mistake(graded):
@@ -633,20 +581,10 @@ def test_messages_name_the_mistake(graded):
 
 def test_feedback_html_is_produced(graded):
     """Is an HTML feedback page generated for every student?"""
-    pages = [Path(p) for p in graded["feedback"]]
-    assert {p.parts[-3] for p in pages} == set(graded["scores"])
-    text = next(p for p in pages if p.parts[-3] == "wrong0").read_text()
+    text = CHAPTER.feedback_text(graded, "wrong0")
     assert "v100_block_fma" in text and "Test failed" in text
 
 
 def test_csv_export(graded):
     """Does the CSV export list every student with the right total?"""
-    rows = {}
-    for path in graded["csv"]:
-        with open(path, newline="") as fh:
-            rows.update({row["student_id"]: row for row in csv.DictReader(fh)})
-    assert set(rows) == set(graded["scores"])
-    for student in STUDENTS:
-        assert float(rows[student]["score"]) == sum(
-            _expected(student).values()), student
-    assert float(rows["solution"]["max_score"]) == TOTAL
+    CHAPTER.check_csv_export(graded)

@@ -1,0 +1,166 @@
+"""What every chapter's grader-power test checks of its graded batch.
+
+A chapter's tests/test_chNN_grading.py grades a batch of students
+through nbgrader (``stub``: the blank release, ``solution``, ``wrongK``:
+the K-th mistake of each exercise, and right answers in other styles)
+and describes it with a ``Chapter``: the notebook, ``{exercise: {graded
+cell: points}}`` and ``{exercise: [(what, code, score, ...)]}`` of
+mistakes.  The checks here are the ones all chapters share; each
+chapter keeps its own test functions (and whatever only it checks) and
+calls them.  ``result`` is what nbgrader_course.grade returned.
+"""
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from nbgrader_course import ROOT, failure_messages, fill, grade, make_course
+from nbgrader_course import solution_sources, submit
+
+
+def grade_batch(folder, assignment, students):
+    """Grade a chapter's batch in two course copies (one per core).
+
+    The blank release (``stub``) and the full solution (``solution``)
+    run with every cell, plots and all: the slow ones, one per copy.
+    ``students(right)`` gets {solution cell: the solution's source} and
+    returns [(name, {cell: source})]; each of those runs without the
+    notebook's ungraded code cells, the students shared out between the
+    copies.  Returns what nbgrader_course.grade returns."""
+    notebook = f"{assignment}.ipynb"
+    courses = [make_course(Path(folder) / f"course{i}", assignment)
+               for i in range(2)]
+    release = nbformat.read(ROOT / "notebooks" / assignment / notebook, 4)
+    source = nbformat.read(ROOT / "solutions" / assignment / notebook, 4)
+    right = solution_sources(source)
+    submit(courses[0], assignment, "stub", {notebook: release})
+    submit(courses[1], assignment, "solution",
+           {notebook: fill(release, right)})
+    for i, (name, sources) in enumerate(students(right)):
+        nb = fill(release, sources, drop_ungraded_code=True)
+        submit(courses[i % 2], assignment, name, {notebook: nb})
+    return grade(courses, assignment)
+
+
+def wrong_students(right, wrong, count, cells=None, base=None):
+    """[(wrongK, sources)]: the K-th listed mistake of every exercise that
+    has one, the right answers elsewhere.  ``cells(ex, code)`` gives
+    {cell: source} for a mistake (default: the exercise's own cell);
+    ``base``: sources over the solution's for every wrong student."""
+    def own_cell(ex, code):
+        return {ex: code.strip() + "\n"}
+    cells = cells or own_cell
+    out = []
+    for k in range(count):
+        sources = dict(right, **(base or {}))
+        for ex, variants in wrong.items():
+            if k < len(variants):
+                sources.update(cells(ex, variants[k][1]))
+        out.append((f"wrong{k}", sources))
+    return out
+
+
+@dataclass(frozen=True)
+class Chapter:
+    nb_name: str
+    exercises: dict
+    wrong: dict
+
+    @property
+    def total(self):
+        return sum(sum(cells.values()) for cells in self.exercises.values())
+
+    def expected(self, student):
+        """{exercise: expected score} for a student of the batch."""
+        full = {ex: sum(cells.values())
+                for ex, cells in self.exercises.items()}
+        if student == "stub":
+            return dict.fromkeys(self.exercises, 0)
+        k = student.removeprefix("wrong")
+        if not (student.startswith("wrong") and k.isdigit()):
+            return full  # the solution, or a right answer in another style
+        k = int(k)
+        return {ex: self.wrong[ex][k][2] if k < len(self.wrong[ex])
+                else full[ex] for ex in self.exercises}
+
+    def cells(self, result, student):
+        """{graded cell: (score, max)} of one student."""
+        return result["scores"][student][self.nb_name]
+
+    def by_exercise(self, result, student):
+        """{exercise: score} of one student."""
+        cells = self.cells(result, student)
+        return {ex: sum(cells[name][0] for name in names)
+                for ex, names in self.exercises.items()}
+
+    @staticmethod
+    def autograded(result, student):
+        """Path of one student's autograded notebook."""
+        return next(p for p in result["autograded"]
+                    if Path(p).parts[-3] == student)
+
+    def messages(self, result, student, joined=False):
+        """{grade id: the error text a student reads}; ``joined``: its
+        wrapped lines joined by single spaces."""
+        found = failure_messages(self.autograded(result, student))
+        if joined:
+            return {gid: " ".join(text.split())
+                    for gid, text in found.items()}
+        return found
+
+    # -- the shared checks ----------------------------------------------
+    def check_points_and_cells(self, result):
+        """The graded cells and their points are the ones listed."""
+        expected = {name: pts for names in self.exercises.values()
+                    for name, pts in names.items()}
+        got = self.cells(result, "solution")
+        assert {name: mx for name, (_, mx) in got.items()} == expected
+
+    def check_blank_scores_zero(self, result):
+        """The unmodified release scores 0 on every autograded cell."""
+        cells = self.cells(result, "stub")
+        assert {name: s for name, (s, _) in cells.items()} == \
+            dict.fromkeys(cells, 0.0)
+
+    def check_full_marks(self, result, student):
+        """``student`` scores full marks on every cell."""
+        cells = self.cells(result, student)
+        lost = {name: s for name, (s, mx) in cells.items() if s != mx}
+        assert not lost, (lost, self.messages(result, student))
+
+    def check_wrong_student(self, result, k):
+        """The K-th mistakes cost their own exercises' points, only."""
+        got = self.by_exercise(result, f"wrong{k}")
+        assert got == self.expected(f"wrong{k}"), {
+            ex: self.wrong[ex][k][0] for ex in self.wrong
+            if k < len(self.wrong[ex])}
+
+    def check_every_mistake_loses_points(self):
+        """Every listed mistake loses a point; three or more per
+        exercise."""
+        for ex, variants in self.wrong.items():
+            assert len(variants) >= 3, ex
+            full = sum(self.exercises[ex].values())
+            for what, _, score, *_ in variants:
+                assert score < full, (ex, what)
+
+    def check_csv_export(self, result):
+        """The CSV export lists every student with the expected total."""
+        rows = {}
+        for path in result["csv"]:
+            with open(path, newline="") as fh:
+                rows.update({row["student_id"]: row
+                             for row in csv.DictReader(fh)})
+        assert set(rows) == set(result["scores"])
+        for student, row in rows.items():
+            assert float(row["max_score"]) == self.total, student
+            assert float(row["score"]) == sum(
+                self.expected(student).values()), student
+
+    @staticmethod
+    def feedback_text(result, student):
+        """The HTML feedback of ``student``, once every student has one."""
+        pages = [Path(p) for p in result["feedback"]]
+        assert {p.parts[-3] for p in pages} == set(result["scores"])
+        return next(p for p in pages if p.parts[-3] == student).read_text()
