@@ -2,25 +2,47 @@
 
 Both notebooks go through exactly what `grade` does to a submission
 (pre-flight repair, the source folder's files beside it, the sandboxed
-kernel, the same scoring), so a check that passes here also passes when
-grading.
+kernel, the grader's re-run of every test cell, the same scoring and the
+same tamper findings), so a solution that passes here gets full marks
+when graded; a problem names the cell and the reason.
 """
 from . import sandbox, trust_hooks
 from .preflight import PreflightError
-from .worker import grading_copy, run_notebook, score_cells
+from .execute import passes
+from .notebooks import is_test_cell
+from .worker import run_notebook, score_cells, tamper_findings
 
 
 def _run(path, master, course, files):
     """Grade one notebook file as if a student had submitted it.
 
     Returns ({grade_id: [got, max]}, indices of cells whose output the
-    limits cut, repairs made).
+    limits cut, repairs made, [why a cell or the whole notebook would
+    not get its points]).
     """
     isolation = sandbox.choose_isolation(course.limits.isolation)
     sandbox.become_subreaper()
     nb, issues, log = run_notebook(path.read_bytes(), master, course.limits,
                                    isolation, files)
-    return score_cells(grading_copy(nb)), log.truncated, issues
+    why = [f"held for review: {t}" for t in tamper_findings(nb, master,
+                                                            log)]
+    why += [f"test {gid} passed in the kernel but failed when the grader "
+            f"re-ran it: {reason}" for gid, reason in log.mismatches]
+    for cell in nb.cells:
+        if is_test_cell(cell) and not passes(cell):
+            gid = cell.metadata.nbgrader.grade_id
+            why.append(f"test {gid} fails: {_error_text(cell)}")
+    return score_cells(nb), log.truncated, issues, why
+
+
+def _error_text(cell):
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            return f"{out.get('ename')}: {out.get('evalue', '')}"[:300]
+        if out.get("output_type") == "stream" and out.get("name") == \
+                "stderr":
+            return "it writes to stderr: " + str(out.get("text"))[:200]
+    return "no output"
 
 
 def check_assignment(course, assignment):
@@ -33,7 +55,8 @@ def check_assignment(course, assignment):
         name = f"{assignment}/{source.name}"
         master = masters[source.stem]
         try:
-            scores, truncated, issues = _run(source, master, course, files)
+            scores, truncated, issues, why = _run(source, master, course,
+                                                  files)
         except PreflightError as err:
             problems.append(f"solution {name}: cannot be graded: {err}")
             continue
@@ -41,10 +64,12 @@ def check_assignment(course, assignment):
             if "kernelspec" not in issue:
                 problems.append(f"solution {name}: grading would repair "
                                 f"it: {issue}")
-        for gid, (got, top) in scores.items():
-            if got < top:
-                problems.append(f"solution {name}: test {gid} fails "
-                                f"({got:g}/{top:g})")
+        for reason in why:
+            problems.append(f"solution {name}: {reason}")
+        lost = {gid for gid, (got, top) in scores.items() if got < top}
+        for gid in sorted(lost):
+            if not any(f"test {gid} " in reason for reason in why):
+                problems.append(f"solution {name}: test {gid} fails")
         if truncated:
             # Every submission would be flagged, and lose its figures.
             problems.append(

@@ -41,6 +41,10 @@ class RunLog:
     not_run: list = field(default_factory=list)
     truncated: list = field(default_factory=list)
     tamper: list = field(default_factory=list)
+    # (grade id, why) of test cells whose verdict is the kernel's alone,
+    # and of those that passed there but failed in the grader's re-run.
+    in_kernel: list = field(default_factory=list)
+    mismatches: list = field(default_factory=list)
     strays: int = 0
     seconds: float = 0.0
 
@@ -265,6 +269,17 @@ def _created(proc):
         return float("inf")
 
 
+def passes(cell):
+    """nbgrader's verdict on an executed test cell: no error output and
+    nothing on stderr (nbgrader.utils.determine_grade)."""
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error" or (
+                out.get("output_type") == "stream" and
+                out.get("name") == "stderr"):
+            return False
+    return True
+
+
 def _pop_tamper(cell):
     """Remove the guard's tamper reports from a cell; return them."""
     found, kept = [], []
@@ -291,8 +306,8 @@ class Runner:
         self.budget = limits.output_bytes_per_notebook
         self.uid = sandbox.sandbox_uid()
         self.ipcdir = Path(tempfile.mkdtemp(prefix="ag-ipc-"))
-        # Issue 14 hook: graded test cells run in the grader's process
-        # (autograder.trusted) when the worker sets this.
+        # autograder.trusted.TrustedTests, when the worker re-checks
+        # verdicts in the grader's process.
         self.trusted = None
         for path in (self.workdir, self.ipcdir):
             self._give(path)
@@ -312,7 +327,7 @@ class Runner:
     def _start(self):
         for leftover in self.ipcdir.glob("kernel*"):
             leftover.unlink()
-        if self.trusted is not None:  # issue 14 hook
+        if self.trusted is not None:
             self.trusted.prepare(self.ipcdir)
         sandbox.seed_matplotlib(self.ipcdir, self.uid)
         return Kernel(self.nb, self.isolation, self.limits, self.workdir,
@@ -322,22 +337,31 @@ class Runner:
         return min(self.limits.cell_timeout, self._left())
 
     def _exec(self, kernel, index):
-        """Run cell ``index``; return 'ok', 'timeout' or 'died'."""
+        """Run cell ``index``; return 'ok', 'timeout' or 'died'.
+
+        A graded test cell runs in the student's kernel as nbgrader runs
+        it; when the grader re-checks verdicts (``trusted``), a cell
+        that passed there runs again in the grader's process, whose
+        verdict replaces the kernel's where the two disagree."""
         cell = self.nb.cells[index]
         test = is_test_cell(cell)
-        if test and self.trusted is not None:  # issue 14 hook
-            status = self.trusted.run_cell(self, kernel, index)
-            used, cut = cap_outputs(cell, self.limits.output_bytes_per_cell,
-                                    self.budget)
-            self.budget -= used
-            if cut:
-                self.log.truncated.append(index)
-            return status
+        status = self._in_kernel(kernel, index, test)
+        if test and self.trusted is not None and status == "ok":
+            status = self._recheck(kernel, index)
+        used, cut = cap_outputs(cell, self.limits.output_bytes_per_cell,
+                                self.budget)
+        self.budget -= used
+        if cut:
+            self.log.truncated.append(index)
+        return status
+
+    def _in_kernel(self, kernel, index, test):
+        cell = self.nb.cells[index]
         sent = copy.copy(cell)
         if test:
             sent["source"] = GUARD + cell.source
         try:
-            kernel.run(sent, index, self._timeout(), history=not test)
+            kernel.run(sent, index, self._timeout())
             status = "ok"
         except CellTimeoutError:
             status = "timeout"
@@ -350,12 +374,21 @@ class Runner:
             cell["execution_count"] = sent["execution_count"]
         if test:
             self.log.tamper += _pop_tamper(cell)
-        used, cut = cap_outputs(cell, self.limits.output_bytes_per_cell,
-                                self.budget)
-        self.budget -= used
-        if cut:
-            self.log.truncated.append(index)
         return status
+
+    def _recheck(self, kernel, index):
+        cell = self.nb.cells[index]
+        passed = passes(cell)
+        found = self.trusted.run_cell(self, kernel, index, recheck=passed)
+        if found.status != "ok":
+            return found.status
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", index)
+        if passed and found.verdict == "unreproducible":
+            self.log.in_kernel.append((grade_id, found.reason))
+        elif passed and found.verdict == "fail":
+            self.log.mismatches.append((grade_id, found.reason))
+            cell["outputs"] = found.outputs
+        return "ok"
 
     def _replay(self, kernel, done):
         """Re-run cells that succeeded earlier; False if that fails."""

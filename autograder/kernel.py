@@ -1,8 +1,9 @@
 """The grading kernel: ipykernel that restores a clean state for tests.
 
 Started inside the sandbox as ``python -m autograder.kernel -f CONN``.
-A cell whose code starts with ``GUARD`` is a graded test cell: before it
-runs, the kernel undoes what student code may have done to bend test
+A cell whose code starts with ``GUARD`` is a graded test cell (it runs
+here as under nbgrader, and the grader re-checks its verdict in its own
+process: autograder.trusted): before it runs, the kernel undoes what student code may have done to bend test
 verdicts (IPython input and AST transformers, custom exception
 handlers, event callbacks, display and exception hooks, monkeypatched
 attributes of numpy, math, builtins, the course package and its check
@@ -11,10 +12,10 @@ the grader can flag the submission.  Student code could still patch
 this class itself; the grader's static scan (autograder.tamper) covers
 that path.
 
-With the trusted grader (autograder.trusted) test cells never run here:
-the kernel answers the grader's ``autograder_request`` messages (call
-this function, describe these names) through autograder.studentside,
-and the first request of each test cell does the same clean-up.
+For the grader's re-run of a test cell, the kernel answers its
+``autograder_request`` messages (call this function, describe these
+names) through autograder.studentside, and the first request of each
+test cell does the same clean-up.
 """
 import importlib
 import json
@@ -81,7 +82,7 @@ class GuardedKernel(IPythonKernel):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        from . import studentside  # issue 14: stubs, safe path, watch
+        from . import studentside  # stubs, safe path, watch
         self._watch = studentside.start(self)
         self._baseline = self._snapshot()
         self.shell_handlers[REQUEST] = self.autograder_request
@@ -136,24 +137,35 @@ class GuardedKernel(IPythonKernel):
                 found.append(f"IPython shell.{attr} replaced")
                 delattr(shell, attr)
         _restore_modules(base["modules"], found)
-        found += self._watch.check()  # issue 14 hook
+        found += self._watch.check()
         return found
 
     async def do_execute(self, code, *args, **kwargs):
         """Run ``code``; clean up first when it is a graded test cell."""
-        self._watch.first_cell()  # issue 14: baseline before any cell
-        if code.startswith(GUARD):
-            code = code[len(GUARD):]
-            found = self._restore()
-            if found:
-                self.session.send(
-                    self.iopub_socket, "display_data",
-                    {"data": {TAMPER_MIME: json.dumps(found),
-                              "text/plain": "autograder: state restored"},
-                     "metadata": {}},
-                    parent=self.get_parent("shell"),
-                    ident=self._topic("display_data"))
-        return await super().do_execute(code, *args, **kwargs)
+        self._watch.first_cell()  # the baseline, just before any cell
+        if not code.startswith(GUARD):
+            return await super().do_execute(code, *args, **kwargs)
+        code = code[len(GUARD):]
+        found = self._restore()
+        if found:
+            self.session.send(
+                self.iopub_socket, "display_data",
+                {"data": {TAMPER_MIME: json.dumps(found),
+                          "text/plain": "autograder: state restored"},
+                 "metadata": {}},
+                parent=self.get_parent("shell"),
+                ident=self._topic("display_data"))
+        from . import studentside
+        # The instructor's test may use the reference kernels that the
+        # student's code may not (the grader's re-run of the cell, with
+        # the stubs in place, decides whether the answer used them).
+        with studentside.references_available():
+            reply = await super().do_execute(code, *args, **kwargs)
+        # What a test cell changes in a library (``np.linalg.solve =
+        # None`` to forbid it) is the instructor's: it stays, as under
+        # nbgrader, and is not reported as the student's tampering.
+        self._baseline["modules"] = _snapshot_modules()
+        return reply
 
     async def autograder_request(self, stream, ident, parent):
         """Answer one request of the trusted grader (a call of the

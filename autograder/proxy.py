@@ -5,10 +5,13 @@ in a test cell that mean the student's answers become proxies.  A call
 sends plain data to the student's kernel and gets plain data back:
 
 * ``None``, bools, ints, floats, complex numbers and strings;
-* NumPy arrays and scalars of numeric, bool or string dtype (``np.save``
-  bytes, loaded with ``allow_pickle=False``, so object arrays never
-  cross);
-* lists, tuples and dicts of those;
+* NumPy arrays and scalars of any dtype without Python objects in it
+  (numbers, strings, dates, structured records: ``np.save`` bytes,
+  loaded with ``allow_pickle=False``, so object arrays never cross);
+* lists, tuples, dicts, sets and frozensets of those (exactly these
+  types: a subclass such as a namedtuple is not plain data);
+* pandas Series, DataFrames and Indexes whose values are such arrays or
+  plain values (rebuilt from those, when the grader has pandas);
 * NumPy random Generators (bit generator name and state; a call sends
   the state back, so the test's generator advances as the answer drew);
 * instances of ``course_utils`` classes (class name and plain-data
@@ -22,7 +25,9 @@ sends plain data to the student's kernel and gets plain data back:
 Nothing is ever unpickled, and decoding builds only the types above, so
 an object with a lying ``__eq__`` or ``__array__`` cannot reach a
 check.  A value that is not plain data comes back as an ``Opaque``
-stand-in (a callable one as a proxy of its own).
+stand-in (a callable one as a proxy of its own); a test cell that meets
+one cannot be reproduced outside the student's kernel, and the grader
+keeps the verdict the cell had there (autograder.trusted).
 
 The same module is imported by the student's kernel (autograder.
 studentside) for the other direction; there, decoding also rebuilds the
@@ -41,7 +46,7 @@ import types
 
 import numpy as np
 
-SAFE_KINDS = "biufcUS"
+SAFE_KINDS = "biufcUSVMm"
 
 
 class EncodeError(TypeError):
@@ -62,18 +67,26 @@ class Opaque:
 # ---------------------------------------------------------------------------
 # arrays
 # ---------------------------------------------------------------------------
+def _plain_dtype(dtype):
+    return dtype.kind in SAFE_KINDS and not dtype.hasobject
+
+
 def _array_bytes(arr):
     arr = np.asarray(arr)
-    if arr.dtype.kind not in SAFE_KINDS:
+    if not _plain_dtype(arr.dtype):
         raise EncodeError(f"an array of dtype {arr.dtype} cannot be sent")
     buf = io.BytesIO()
-    np.save(buf, arr, allow_pickle=False)
+    try:
+        np.save(buf, arr, allow_pickle=False)
+    except ValueError as err:
+        raise EncodeError(f"an array of dtype {arr.dtype} cannot be "
+                          f"sent") from err
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _load_array(text):
     arr = np.load(io.BytesIO(base64.b64decode(text)), allow_pickle=False)
-    if type(arr) is not np.ndarray or arr.dtype.kind not in SAFE_KINDS:
+    if type(arr) is not np.ndarray or not _plain_dtype(arr.dtype):
         raise EncodeError("not a plain array")
     return arr
 
@@ -111,6 +124,11 @@ def encode(obj, refs=None, depth=0):
     if kind is dict:
         return {"$d": [[encode(k, refs, depth + 1), encode(v, refs, depth + 1)]
                        for k, v in obj.items()]}
+    if kind in (set, frozenset):
+        tag = "$set" if kind is set else "$fset"
+        return {tag: [encode(x, refs, depth + 1) for x in obj]}
+    if _is_pandas(kind):
+        return {"$pd": _encode_pandas(obj, refs, depth)}
     if isinstance(obj, types.ModuleType):
         return {"$m": obj.__name__}
     if isinstance(obj, np.random.Generator):
@@ -271,6 +289,11 @@ def decode(data, build=None):
     if tag == "$d":
         return {_hashable(decode(k, build)): decode(v, build)
                 for k, v in payload}
+    if tag in ("$set", "$fset") and isinstance(payload, list):
+        items = [_hashable(decode(x, build)) for x in payload]
+        return set(items) if tag == "$set" else frozenset(items)
+    if tag == "$pd" and isinstance(payload, dict):
+        return _decode_pandas(payload, build)
     if tag == "$rng" and isinstance(payload, dict):
         return decode_generator(payload)
     if tag == "$obj" and isinstance(payload, dict):
@@ -284,9 +307,125 @@ def decode(data, build=None):
 
 
 def _hashable(key):
-    if isinstance(key, (list, dict, np.ndarray)):
+    if isinstance(key, (list, dict, set, np.ndarray)):
         raise EncodeError("unhashable key")
     return key
+
+
+# ---------------------------------------------------------------------------
+# pandas objects, rebuilt from plain arrays (never pickled)
+# ---------------------------------------------------------------------------
+PANDAS_KINDS = ("Series", "DataFrame", "Index", "RangeIndex")
+
+
+def _is_pandas(kind):
+    return kind.__module__.startswith("pandas.") and \
+        kind.__name__ in PANDAS_KINDS
+
+
+def _encode_values(values, refs, depth):
+    """A pandas column: a plain NumPy array, or plain Python values."""
+    arr = np.asarray(values)
+    if _plain_dtype(arr.dtype):
+        return {"array": _array_bytes(arr)}
+    if arr.dtype.kind == "O":
+        return {"items": [encode(x, refs, depth + 1) for x in arr.tolist()]}
+    raise EncodeError(f"a pandas column of dtype {values.dtype} cannot be "
+                      f"sent")
+
+
+def _encode_index(index, refs, depth):
+    import pandas as pd
+    if type(index) is pd.RangeIndex:
+        return {"range": [index.start, index.stop, index.step],
+                "name": encode(index.name, refs, depth + 1)}
+    if type(index) is not pd.Index:
+        raise EncodeError(f"a pandas {type(index).__name__} cannot be sent")
+    return {"values": _encode_values(index.array, refs, depth),
+            "dtype": str(index.dtype),
+            "name": encode(index.name, refs, depth + 1)}
+
+
+def _encode_pandas(obj, refs, depth):
+    import pandas as pd
+    if depth > 50:
+        raise EncodeError("nested too deeply")
+    if isinstance(obj, pd.Index):
+        return {"kind": "Index", "index": _encode_index(obj, refs, depth)}
+    if type(obj) is pd.Series:
+        return {"kind": "Series", "index": _encode_index(obj.index, refs,
+                                                         depth),
+                "values": _encode_values(obj.array, refs, depth),
+                "dtype": str(obj.dtype),
+                "name": encode(obj.name, refs, depth + 1)}
+    if type(obj) is pd.DataFrame:
+        return {"kind": "DataFrame",
+                "index": _encode_index(obj.index, refs, depth),
+                "columns": _encode_index(obj.columns, refs, depth),
+                "data": [[_encode_values(obj.iloc[:, i].array, refs, depth),
+                          str(obj.dtypes.iloc[i])]
+                         for i in range(obj.shape[1])]}
+    raise EncodeError(f"a pandas {type(obj).__name__} cannot be sent")
+
+
+def _decode_values(data, dtype, build):
+    if not isinstance(data, dict):
+        raise EncodeError("malformed pandas column")
+    if "array" in data:
+        values = _load_array(str(data["array"]))
+    else:
+        items = [decode(x, build) for x in list(data.get("items", []))]
+        values = np.empty(len(items), dtype=object)
+        values[:] = items
+    if dtype is not None and str(dtype) != str(values.dtype):
+        import pandas as pd
+        # Only pandas' own dtype names (category, string, Int64, ...)
+        return pd.array(values, dtype=pd.api.types.pandas_dtype(
+            str(dtype)))
+    return values
+
+
+def _decode_index(data, build):
+    import pandas as pd
+    if not isinstance(data, dict):
+        raise EncodeError("malformed pandas index")
+    name = decode(data.get("name"), build)
+    if "range" in data:
+        start, stop, step = (int(x) for x in data["range"])
+        return pd.RangeIndex(start, stop, step, name=name)
+    values = _decode_values(data.get("values"), data.get("dtype"), build)
+    return pd.Index(values, name=name, dtype=data.get("dtype"))
+
+
+def _decode_pandas(payload, build):
+    try:
+        import pandas as pd
+    except ImportError:
+        raise EncodeError("pandas is not installed for the grader") from None
+    kind = payload.get("kind")
+    try:
+        if kind == "Index":
+            return _decode_index(payload.get("index"), build)
+        if kind == "Series":
+            return pd.Series(
+                _decode_values(payload.get("values"), payload.get("dtype"),
+                               build),
+                index=_decode_index(payload.get("index"), build),
+                name=decode(payload.get("name"), build), copy=False)
+        if kind == "DataFrame":
+            columns = _decode_index(payload.get("columns"), build)
+            data = [_decode_values(col, dtype, build)
+                    for col, dtype in payload.get("data", [])]
+            frame = pd.DataFrame(
+                {i: col for i, col in enumerate(data)},
+                index=_decode_index(payload.get("index"), build))
+            frame.columns = columns
+            return frame
+    except EncodeError:
+        raise
+    except Exception as err:  # a description pandas cannot rebuild
+        raise EncodeError(f"malformed pandas {kind}: {err}") from None
+    raise EncodeError(f"malformed pandas {kind}")
 
 
 # ---------------------------------------------------------------------------

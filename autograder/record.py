@@ -9,7 +9,7 @@ import nbformat
 from nbgrader.preprocessors import SaveAutoGrades
 from nbgrader.utils import parse_utc
 
-from .worker import REVIEW_FLAGS, grading_copy
+from .worker import REVIEW_FLAGS
 
 
 def _timestamp(course, student, assignment):
@@ -23,14 +23,13 @@ def _timestamp(course, student, assignment):
 
 
 def _save_autogrades(course, result, nb_result):
-    """Let nbgrader score the executed notebook (stderr ignored)."""
+    """Let nbgrader score the executed notebook."""
     nb = nb_result.get("executed") or nbformat.read(
         nb_result["autograded"], as_version=4)
     resources = {"nbgrader": {
         "notebook": nb_result["notebook"], "db_url": course.db_url,
         "assignment": result["assignment"], "student": result["student"]}}
-    SaveAutoGrades(config=course.config).preprocess(grading_copy(nb),
-                                                    resources)
+    SaveAutoGrades(config=course.config).preprocess(nb, resources)
 
 
 def _test_grades(course, gb, result, nb_name):

@@ -266,11 +266,18 @@ def _is_signal_call(node):
     return text not in ("SIG_IGN", "SIG_DFL", "default_int_handler")
 
 
+def _forbidden(master):
+    return forbidden_in([c.source for c in master.tests.values()] +
+                        list(getattr(master, "setup", []) or []))
+
+
 def review_findings(nb, master):
-    """Issue 14's extra tamper findings for one executed notebook."""
-    forbidden = forbidden_in([c.source for c in master.tests.values()] +
-                             list(getattr(master, "setup", []) or []))
-    found = watched_uses(nb)
-    found += copied_reference(nb, forbidden)
-    return found
+    """Tamper findings of the static scan for one executed notebook."""
+    return watched_uses(nb)
+
+
+def similar_to_reference(nb, master):
+    """Answers that read like the code of a reference kernel the tests
+    forbid: a note for the instructor, never a reason to hold points."""
+    return copied_reference(nb, _forbidden(master))
 

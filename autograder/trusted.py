@@ -1,25 +1,39 @@
-"""Graded test cells run in the grader's own process, not the student's.
+"""Graded test cells re-checked in the grader's own process.
 
-The student's cells run in the sandboxed kernel.  Every graded test
-cell runs here instead, in the grader's worker process, in a namespace
-built from the instructor's setup cell (taken from solutions/, never
-from the submission), with the grader's own ``course_utils``, NumPy and
-random generators.  The names in a test cell that are not defined here
-are looked up in the student's kernel: a function becomes a ``Proxy``
-whose calls send plain data there and get plain data back
-(autograder.proxy), a value is copied back as plain data.
+Every graded test cell first runs in the student's sandboxed kernel,
+exactly as nbgrader runs it (autograder.execute): that run gives the
+verdict nbgrader would give.  When it passes, the cell runs again here,
+in the grader's worker process, in a namespace built from the
+instructor's setup cells (taken from solutions/, never from the
+submission), with the grader's own ``course_utils``, NumPy and random
+generators.  The names in a test cell that are not defined here are
+looked up in the student's kernel: a function becomes a ``Proxy`` whose
+calls send plain data there and get plain data back (autograder.proxy),
+a value is copied back as plain data.
 
-So nothing the student's code does to its own interpreter (hooks,
-patched helpers, lying objects, threads rebinding names) reaches the
-code that decides the verdict; a misbehaving answer only makes its own
-result wrong.
+The outcome of that second run is one of:
 
-Hook points: ``execute.Runner`` calls ``TrustedTests.run_cell`` for a
-test cell and ``TrustedTests.prepare`` before each kernel start.
+* ``pass``: the kernel's verdict stands;
+* ``fail``: the cell passed in the student's kernel but fails here,
+  where nothing the student's code did to its own interpreter (hooks,
+  patched helpers, lying objects, threads rebinding names) can reach
+  the check.  This verdict replaces the kernel's, and the cell is
+  flagged for the instructor;
+* ``unreproducible``: the cell does something that cannot be redone
+  outside the student's process without changing its meaning (it
+  patches a library, runs a magic, meets a value that is not plain
+  data, a module imported in the notebook that the grader has not
+  loaded, a file the answer wrote).  The kernel's verdict stands, as
+  with nbgrader, and the report says so.
+
+Hook points: ``execute.Runner`` calls ``TrustedTests.run_cell`` after a
+test cell ran in the kernel, and ``TrustedTests.prepare`` before each
+kernel start.
 """
 import ast
 import builtins
 import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -46,6 +60,23 @@ class KernelLost(BaseException):
 
 class StudentError(Exception):
     """An error raised by the student's code of a type not built in."""
+
+
+class Unreproducible(Exception):
+    """The cell cannot be redone outside the student's process."""
+
+
+def _has_opaque(value, depth=0):
+    """Does a decoded value hold an ``Opaque`` stand-in?"""
+    if isinstance(value, proxy.Opaque):
+        return True
+    if depth > 20:
+        return False
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(_has_opaque(x, depth + 1) for x in value)
+    if isinstance(value, dict):
+        return any(_has_opaque(x, depth + 1) for x in value.values())
+    return False
 
 
 def _student_exception(reply):
@@ -142,7 +173,7 @@ class Proxy:
                                       name=name)
         if not reply.get("ok"):
             raise _student_exception(reply)
-        return _decode_handles(reply.get("result"), self._channel)
+        return self._channel.decoded(reply.get("result"))
 
 
 class Channel:
@@ -156,6 +187,8 @@ class Channel:
         self.outputs = []
         self.tamper = []
         self.calls = 0
+        # Set when a value that is not plain data reached the test.
+        self.opaque = False
         # What one request may print (the cell's cap applies after).
         self.output_limit = int(runner.limits.output_bytes_per_cell)
 
@@ -233,31 +266,38 @@ class Channel:
                 f"({str(why)[:300]}); did your code change the kernel?")
         return reply
 
+    def decoded(self, data):
+        """A value from the kernel, noting stand-ins for non-plain data."""
+        try:
+            value = _decode_handles(data, self)
+        except proxy.EncodeError as err:
+            raise Unreproducible(f"a value from the notebook cannot be "
+                                 f"read by the grader ({err})") from None
+        if _has_opaque(value):
+            self.opaque = True
+        return value
+
     def call(self, func, args, kwargs):
         try:
             sent_args = proxy.encode(list(args), self.refs)
             sent_kwargs = proxy.encode(dict(kwargs), self.refs)
         except proxy.EncodeError as err:
-            raise TypeError(f"the grader cannot send this argument to "
-                            f"{func.__name__}: {err}") from None
+            raise Unreproducible(f"the test passes {func.__name__} a value "
+                                 f"that is not plain data ({err})") from None
         reply = self.request("call", target=func._target, args=sent_args,
                              kwargs=sent_kwargs, names=self.overrides())
         if not reply.get("ok"):
             raise _student_exception(reply)
-        try:
-            after = _decode_handles(reply.get("args"), self)
-            after_kw = _decode_handles(reply.get("kwargs"), self)
-            if isinstance(after, list) and len(after) == len(args):
-                for original, value in zip(args, after):
-                    _write_back(original, value)
-            if isinstance(after_kw, dict):
-                for key, original in kwargs.items():
-                    if key in after_kw:
-                        _write_back(original, after_kw[key])
-            return _decode_handles(reply.get("result"), self)
-        except proxy.EncodeError as err:
-            raise StudentError(f"{func.__name__} returned something the "
-                               f"grader cannot read ({err})") from None
+        after = self.decoded(reply.get("args"))
+        after_kw = self.decoded(reply.get("kwargs"))
+        if isinstance(after, list) and len(after) == len(args):
+            for original, value in zip(args, after):
+                _write_back(original, value)
+        if isinstance(after_kw, dict):
+            for key, original in kwargs.items():
+                if key in after_kw:
+                    _write_back(original, after_kw[key])
+        return self.decoded(reply.get("result"))
 
 
 def _decode_handles(data, channel):
@@ -393,19 +433,57 @@ def to_python(source):
 
 
 def _loaded_names(tree):
-    loads, stores = set(), set()
+    """Every name the cell reads.  A name the cell also assigns is read
+    from the student's kernel too, as nbgrader would see it there (the
+    cell may read it before it assigns it, or only on some paths)."""
+    loads = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            (loads if isinstance(node.ctx, ast.Load) else stores).add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.ClassDef,
-                               ast.AsyncFunctionDef)):
-            stores.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                stores.add((alias.asname or alias.name).split(".")[0])
-        elif isinstance(node, ast.arg):
-            stores.add(node.arg)
-    return loads - stores
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            loads.add(node.id)
+    return loads
+
+
+# What a test cell may call that changes a library for the student's
+# code too (it runs in the student's kernel under nbgrader).
+PATCHING_CALLS = {"setattr", "delattr", "patch", "monkeypatch",
+                  "patch.object", "mock.patch", "setitem"}
+
+
+def unreproducible_reason(source, tree):
+    """Why a test cell cannot be redone outside the student's kernel,
+    or None.  Such a cell keeps the verdict it had in the kernel."""
+    if "get_ipython()" in source:
+        return "the test uses IPython magics or shell commands"
+    local = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                             ast.ClassDef)):
+            local.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            local.add(node.id)
+    for node in ast.walk(tree):
+        targets = []
+        if isinstance(node, (ast.Assign, ast.Delete)):
+            targets = node.targets
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        for target in targets:
+            if isinstance(target, ast.Attribute):
+                root = target.value
+                while isinstance(root, (ast.Attribute, ast.Subscript,
+                                        ast.Call)):
+                    root = getattr(root, "value", None) or root.func
+                if isinstance(root, ast.Name) and root.id not in local:
+                    return (f"the test changes {ast.unparse(target)}, "
+                            f"which the student's code sees")
+        if isinstance(node, ast.Call):
+            name = ast.unparse(node.func)
+            if name in PATCHING_CALLS or name.endswith(".patch") or \
+                    name.endswith("patch.object"):
+                return f"the test patches a library ({name})"
+        if isinstance(node, ast.Global):
+            return "the test declares global names"
+    return None
 
 
 _FORBIDDEN = {}
@@ -539,27 +617,47 @@ class TrustedTests:
         return ns
 
     # -- one test cell -------------------------------------------------------
-    def run_cell(self, runner, kernel, index):
-        """Run test cell ``index`` here; return 'ok', 'timeout', 'died'."""
+    def run_cell(self, runner, kernel, index, recheck=True):
+        """Re-run test cell ``index`` here, after it ran in the kernel.
+
+        Returns a ``Recheck``.  With ``recheck`` False (the cell already
+        failed in the kernel) only the kernel's state check runs: its
+        findings are tamper flags."""
         cell = runner.nb.cells[index]
-        ns = self._namespace()
         self.cells += 1
         source = to_python(source_text(cell))
         filename = f"<test cell {index}>"
-        proxy.register_source(filename, source)
         deadline = time.monotonic() + max(1.0, runner._timeout())
         channel = Channel(runner, kernel, index, deadline)
-        channel.ns, channel.base = ns, dict(ns)
-        outputs = channel.outputs
-        status, error, bound = "ok", None, []
+        result = Recheck(outputs=channel.outputs)
+        bound = {}
+        ns = None
         try:
-            tree = ast.parse(source)
-            code = compile(tree, filename, "exec")
-            wanted = sorted(n for n in _loaded_names(tree)
-                            if n not in ns and not hasattr(builtins, n))
+            try:
+                tree = ast.parse(source)
+            except SyntaxError:
+                tree = None
+            why = None
+            if tree is None:
+                why = "the test is not plain Python"
+            elif recheck:
+                why = unreproducible_reason(source, tree)
+            if why is None and recheck:
+                ns = self._namespace()
+                if self.setup_error:
+                    why = "the instructor's setup cells failed in the grader"
+            wanted = []
+            if why is None and recheck:
+                wanted = sorted(n for n in _loaded_names(tree)
+                                if n not in ns and not hasattr(builtins, n))
             # Always one request (guarded): it runs the kernel's state
             # check, whose findings are tamper flags.
             reply = channel.request("describe", guard=True, names=wanted)
+            if why is not None or not recheck:
+                result.verdict, result.reason = "unreproducible", why
+                return result
+            proxy.register_source(filename, source)
+            channel.ns, channel.base = ns, dict(ns)
             for name, info in (reply.get("names") or {}).items():
                 if name not in wanted or not isinstance(info, dict):
                     continue
@@ -568,31 +666,86 @@ class TrustedTests:
                     ns[name] = Proxy(channel, {"$student": name}, name,
                                      info.get("sig"))
                 elif kind == "value":
-                    ns[name] = _decode_handles(info.get("value"), channel)
+                    ns[name] = channel.decoded(info.get("value"))
+                elif kind == "module":
+                    module = _loaded_module(info.get("name"))
+                    if module is None:
+                        raise Unreproducible(
+                            f"the test uses the module {name}, imported "
+                            f"in the notebook, which the grader does not "
+                            f"load itself")
+                    ns[name] = module
                 else:
                     continue
-                bound.append(name)
-            out = _Stream(outputs, "stdout")
-            err = _Stream(outputs, "stderr")
+                bound[name] = ns[name]
+            code = compile(tree, filename, "exec")
+            out = _Stream(channel.outputs, "stdout")
+            err = _Stream(channel.outputs, "stderr")
             with contextlib.redirect_stdout(out), \
                     contextlib.redirect_stderr(err), _patched_checks(ns), \
                     self._in_folder():
                 exec(code, ns)
             out.flush()
             err.flush()
+            result.verdict = "pass"
         except KernelLost as lost:
-            status = lost.status
-        except Exception as exc:  # the test failed: its error output
-            error = exc
+            result.status = lost.status
+        except Unreproducible as exc:
+            result.verdict, result.reason = "unreproducible", str(exc)
+        except Exception as exc:  # the test failed here
+            why = _unreproducible_error(exc, channel)
+            if why is not None:
+                result.verdict, result.reason = "unreproducible", why
+            else:
+                result.verdict = "fail"
+                result.reason = _first_line(exc)
+                channel.outputs.append(_error_output(exc, filename))
         finally:
-            for name in bound:
-                ns.pop(name, None)
-        cell["outputs"] = outputs
-        cell["execution_count"] = None
-        if error is not None:
-            outputs.append(_error_output(error, filename))
-        runner.log.tamper += channel.tamper
-        return status
+            for name, value in bound.items():
+                if ns.get(name, _MISSING) is value:
+                    ns.pop(name, None)
+            runner.log.tamper += channel.tamper
+        return result
+
+
+@dataclasses.dataclass
+class Recheck:
+    """What re-running a test cell in the grader found."""
+
+    outputs: list
+    status: str = "ok"          # or "timeout", "died" (the kernel's)
+    verdict: str = "unreproducible"   # "pass", "fail"
+    reason: str = None
+
+
+def _loaded_module(name):
+    """The grader's own copy of a module the notebook imported, when the
+    grader has already loaded it; never imports one (the student chose
+    the name)."""
+    import sys
+    if not isinstance(name, str) or "__main__" in name:
+        return None
+    return sys.modules.get(name)
+
+
+def _first_line(exc):
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
+
+
+def _unreproducible_error(exc, channel):
+    """Why an error in the re-run is the grader's, not the answer's."""
+    if isinstance(exc, NameError):
+        return f"a name the test uses is not known to the grader ({exc})"
+    if isinstance(exc, proxy.EncodeError):
+        return f"a value cannot cross to the grader ({exc})"
+    if isinstance(exc, OSError):
+        return f"the test reads a file of the student's working folder " \
+               f"({type(exc).__name__})"
+    if channel.opaque and getattr(exc, "_student_traceback", None) is None:
+        return "a value the test checks is not plain data (it was " \
+               "checked in the student's kernel)"
+    return None
 
 
 class _Stream(io.TextIOBase):

@@ -22,22 +22,12 @@ from .preflight import PreflightError, is_blank, preflight
 
 # Flags that put a submission on the instructor's review list.
 REVIEW_FLAGS = {"tamper", "repaired", "timeout", "kernel-died", "not-run",
-                "missing-answer"}
-
-
-def grading_copy(nb):
-    """Return a copy whose test cells ignore stderr (warnings are fine).
-
-    nbgrader scores any stderr output as a failure; here only an error
-    output fails a test cell.
-    """
-    nb = copy.deepcopy(nb)
-    for cell in nb.cells:
-        if is_test_cell(cell):
-            cell.outputs = [o for o in cell.outputs
-                            if not (o.output_type == "stream" and
-                                    o.name == "stderr")]
-    return nb
+                "missing-answer", "verdict-differs"}
+# Flags that only inform (the score is nbgrader's): a cell whose verdict
+# comes from the student's kernel alone, and an answer that reads like a
+# reference kernel's code (text similarity cannot tell learning from
+# copying, so it never costs points).
+NOTE_FLAGS = {"checked-in-kernel", "similar-to-reference"}
 
 
 def score_cells(nb):
@@ -91,6 +81,9 @@ def run_notebook(raw, master, limits, isolation, files):
     submission carries beside its notebooks.  Graded test cells run in
     the grader's process (autograder.trusted).
 
+    Each graded test cell runs in the student's kernel, as nbgrader runs
+    it, and is re-checked in the grader's process (autograder.trusted).
+
     Returns (executed notebook, repairs, RunLog); raises PreflightError.
     """
     nb, issues = preflight(raw, master)
@@ -98,7 +91,7 @@ def run_notebook(raw, master, limits, isolation, files):
     runner = None
     try:
         runner = Runner(nb, isolation, limits, workdir)
-        runner.trusted = trust.tests_for(master, files)  # issue 14 hook
+        runner.trusted = trust.tests_for(master, files)
         log = runner.run()
     finally:
         if runner is not None and runner.trusted is not None:
@@ -108,7 +101,7 @@ def run_notebook(raw, master, limits, isolation, files):
     return nb, issues, log
 
 
-def _flags_from_run(log, nb, issues, found, master):
+def _flags_from_run(log, nb, issues, found, master, similar=()):
     """Turn repairs, run events and tamper findings into report flags."""
     flags = []
     if issues:
@@ -127,8 +120,22 @@ def _flags_from_run(log, nb, issues, found, master):
             flags.append(f"{label}: cells {sorted(set(cells))}")
     if log.strays:
         flags.append(f"stray-processes: killed {log.strays}")
+    for grade_id, why in log.mismatches:
+        flags.append(f"verdict-differs: {grade_id} passed in the "
+                     f"student's kernel but failed when the grader re-ran "
+                     f"it ({why})")
+    for grade_id, why in log.in_kernel:
+        flags.append(f"checked-in-kernel: {grade_id}: {why}")
     flags += [f"tamper: {item}" for item in found]
+    flags += [f"similar-to-reference: {item}" for item in similar]
     return flags
+
+
+def tamper_findings(nb, master, log):
+    """What the static scans and the kernel's state checks found: each
+    one holds the notebook's points for review."""
+    return tamper.scan_notebook(nb) + trust.review_findings(nb, master) + [
+        f"kernel state restored: {t}" for t in dict.fromkeys(log.tamper)]
 
 
 def grade_notebook(job, master, limits, isolation):
@@ -150,15 +157,15 @@ def grade_notebook(job, master, limits, isolation):
         result["flags"] = [f"{err.code}: {err}"]
         result["message"] = str(err)
         return result
-    found = tamper.scan_notebook(nb) + trust.review_findings(
-        nb, master) + [
-        f"kernel state restored: {t}" for t in dict.fromkeys(log.tamper)]
+    found = tamper_findings(nb, master, log)
+    similar = trust.similar_to_reference(nb, master)
     out = Path(job["autograded_dir"]) / f"{name}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(nbformat.v4.writes(nb), encoding="utf-8")
     result.update(status="graded", seconds=log.seconds,
-                  flags=_flags_from_run(log, nb, issues, found, master),
-                  scores=score_cells(grading_copy(nb)),
+                  flags=_flags_from_run(log, nb, issues, found, master,
+                                        similar),
+                  scores=score_cells(nb),
                   autograded=str(out), executed=nb)
     return result
 
