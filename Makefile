@@ -20,7 +20,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 JOBS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
 LAB_ARGS ?=
 
-.PHONY: lab instructor test test-fast venv release bench lock clean
+.PHONY: lab instructor test venv release bench lock clean
 
 venv: $(STAMP)
 
@@ -44,7 +44,7 @@ instructor: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider tests
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -p no:cacheprovider \
-	  --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg solutions
+	  -p autograder.zmqwait --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg solutions
 
 # Regenerate the student release (notebooks/) from solutions/.
 release: $(STAMP)

@@ -10,6 +10,7 @@ wherever the configuration leaves a setting unset.
 import functools
 import glob
 import os
+import sys
 from pathlib import Path
 
 from traitlets.config import Config
@@ -36,10 +37,15 @@ def load_config(root):
     if path.is_file():
         previous = os.environ.get("NBGRADER_COURSE_ROOT")
         os.environ["NBGRADER_COURSE_ROOT"] = str(root)
+        # nbgrader runs from the course root, so a config may import a
+        # module that sits beside it.
+        sys.path.insert(0, str(root))
         try:
             loader = PyFileConfigLoader(path.name, path=str(path.parent))
             config.merge(loader.load_config())
         finally:  # leave the environment as it was (tests share a process)
+            if sys.path and sys.path[0] == str(root):
+                del sys.path[0]
             if previous is None:
                 del os.environ["NBGRADER_COURSE_ROOT"]
             else:
@@ -144,7 +150,10 @@ class Course:
                 raise CourseError(
                     f"{rel} is missing: run `course-autograder release "
                     f"{assignment}` first")
-            out.append(load_master(src, rel))
+            master = load_master(src, rel)
+            master.restore_missing = bool(self.config.get(
+                "OverwriteCells", {}).get("add_missing_cells", False))
+            out.append(master)
         return tuple(out)
 
     def students(self, assignment):

@@ -21,7 +21,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 
-from . import sandbox
+from . import sandbox, zmqwait  # noqa: F401 (waits in slices)
 from .kernel import GUARD, REPLY, REQUEST, TAMPER_MIME
 from .kernelmanager import SandboxKernelManager
 from .notebooks import is_test_cell
@@ -90,32 +90,6 @@ def cap_outputs(cell, per_cell, budget):
     return used, cut
 
 
-# Longest single wait on a kernel socket, in seconds (see _sliced).
-POLL_SLICE = 0.2
-
-
-def _sliced(get_msg):
-    """A channel's ``get_msg`` that waits in slices of POLL_SLICE.
-
-    pyzmq's asyncio poll can miss the wake-up for a message that has
-    already arrived (zmq's edge-triggered descriptor); it then finds the
-    message only when its timeout fires.  With nbclient's 60 s wait for
-    an execute reply that stalled about one notebook in forty by exactly
-    a minute.  A fresh poll checks the socket at once, so waiting in
-    short slices bounds such a stall to one slice."""
-    async def get_msg_sliced(timeout=None):
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            left = POLL_SLICE if deadline is None else \
-                min(POLL_SLICE, max(0.0, deadline - time.monotonic()))
-            try:
-                return await get_msg(timeout=left)
-            except queue.Empty:
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise
-    return get_msg_sliced
-
-
 class Kernel:
     """One sandboxed kernel plus the nbclient that drives it."""
 
@@ -131,9 +105,6 @@ class Kernel:
             iopub_timeout=4, shutdown_kernel="immediate")
         self.client.start_new_kernel()
         self.client.start_new_kernel_client()
-        kc = self.client.kc
-        for channel in (kc.shell_channel, kc.iopub_channel):
-            channel.get_msg = _sliced(channel.get_msg)
 
     def run(self, cell, index, timeout, history=True):
         """Execute one cell; raise CellTimeoutError or DeadKernelError."""

@@ -23,10 +23,17 @@ class Master:
     tests: dict = field(default_factory=dict)     # grade_id -> cell
     solutions: dict = field(default_factory=dict)  # grade_id -> cell
     released: dict = field(default_factory=dict)  # test cells as given
+    # Read-only cells that are neither tests nor answers (instructions,
+    # setup code): nbgrader puts their source back before grading.
+    locked: dict = field(default_factory=dict)    # grade_id -> cell
     kernelspec: dict = field(default_factory=dict)
-    # Issue 14: the instructor's setup code that graded tests run after,
-    # in the grader's process (autograder.trusted).
+    # The instructor's setup code that graded tests run after, in the
+    # grader's re-run (autograder.trusted).
     setup: list = field(default_factory=list)
+    # nbgrader's OverwriteCells.add_missing_cells: put deleted test cells
+    # back (the course's choice; nbgrader's default is not to, and a
+    # deleted test then scores 0).
+    restore_missing: bool = False
 
     @property
     def points(self):
@@ -59,6 +66,9 @@ def load_master(source_path, release_path):
         if is_test_cell(cell):
             master.tests[gid] = cell
             master.gap[gid] = unlabelled
+        elif cell.metadata.get("nbgrader", {}).get("locked") and \
+                not is_solution_cell(cell):
+            master.locked[gid] = cell
         unlabelled = 0
     master.setup = setup_sources(source)
     for cell in release.cells:

@@ -49,6 +49,9 @@ c.Exchange.path_includes_course = True
 # Every notebook cell must finish within this many seconds when graded.
 c.ExecutePreprocessor.timeout = 60
 c.Execute.timeout = 60
+# A test cell a student deleted is put back and run (nbgrader's own
+# autograde does the same with this setting; without it the cell scores 0).
+c.OverwriteCells.add_missing_cells = True
 c.ClearSolutions.code_stub = {
     "python": "# YOUR CODE HERE\nraise NotImplementedError()",
 }
@@ -68,6 +71,9 @@ from nbgrader.converters import GenerateAssignment  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from autograder.lab import LabMetadata  # noqa: E402
+# nbgrader's own notebook runs (autograde, validate) wait on the kernel in
+# short slices: a missed ZeroMQ wake-up cannot stall a cell for minutes.
+import autograder.zmqwait  # noqa: E402,F401
 
 sys.path.pop(0)
 c.GenerateAssignment.preprocessors = [

@@ -49,7 +49,11 @@ def _clean_cell(cell):
     maker = {"code": nbformat.v4.new_code_cell,
              "markdown": nbformat.v4.new_markdown_cell,
              "raw": nbformat.v4.new_raw_cell}[kind]
-    return maker(source=source_text(cell), metadata=meta)
+    made = maker(source=source_text(cell), metadata=meta)
+    attachments = cell.get("attachments")
+    if kind != "code" and isinstance(attachments, dict) and attachments:
+        made["attachments"] = attachments  # images pasted into markdown
+    return made
 
 
 def normalize(data, issues):
@@ -122,7 +126,8 @@ def rebuild(nb, master, issues):
 
     Cells stay where they are: a test cell the student kept (edited,
     retyped or not) is replaced in place by the master's; a deleted one
-    is put back where the source notebook has it.
+    is put back where the source notebook has it when the course sets
+    nbgrader's ``OverwriteCells.add_missing_cells``.
     """
     copies = {gid: [] for gid in master.tests}
     seen, kept = set(), []
@@ -144,6 +149,17 @@ def rebuild(nb, master, issues):
                 cell = _clean_cell({**cell, "cell_type": ref.cell_type})
             cell.metadata["nbgrader"] = copy.deepcopy(
                 ref.metadata.nbgrader)
+        elif gid in master.locked:
+            seen.add(gid)
+            ref = master.locked[gid]
+            if cell.cell_type != ref.cell_type or \
+                    source_text(cell) != ref.source:
+                issues.append(f"read-only cell {gid} was edited; "
+                              f"restored")
+                cell = _clean_cell({**cell, "cell_type": ref.cell_type})
+                cell.source = ref.source
+                cell.metadata["nbgrader"] = copy.deepcopy(
+                    ref.metadata.nbgrader)
         elif gid is not None and gid not in master.order:
             issues.append(f"unknown grade_id {gid}; cell kept ungraded")
             del cell.metadata["nbgrader"]
@@ -160,9 +176,12 @@ def rebuild(nb, master, issues):
         note = _test_issue(gid, copies[gid], master)
         if note:
             issues.append(note)
-    nb.cells = _restore_deleted(kept, master,
-                                [g for g in master.order
-                                 if g in master.tests and not copies[g]])
+    missing = [g for g in master.order
+               if g in master.tests and not copies[g]]
+    if master.restore_missing:
+        nb.cells = _restore_deleted(kept, master, missing)
+    else:  # as nbgrader: a deleted test cell is not run and scores 0
+        nb.cells = kept
     return nb
 
 

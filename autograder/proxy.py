@@ -319,7 +319,8 @@ PANDAS_KINDS = ("Series", "DataFrame", "Index", "RangeIndex")
 
 
 def _is_pandas(kind):
-    return kind.__module__.startswith("pandas.") and \
+    module = str(getattr(kind, "__module__", ""))
+    return (module == "pandas" or module.startswith("pandas.")) and \
         kind.__name__ in PANDAS_KINDS
 
 

@@ -1,7 +1,9 @@
 """Grading limits: one dataclass, defaults, and where overrides come from.
 
 Every limit can be set in nbgrader_config.py under the ``Sandbox``
-section, e.g. ``c.Sandbox.cell_timeout = 30``.  The defaults suit a
+section, e.g. ``c.Sandbox.cell_timeout = 30``.  Without one, the per-cell
+timeout is the one nbgrader's autograde uses (``c.Execute.timeout`` or
+``c.ExecutePreprocessor.timeout``).  The defaults suit a
 course notebook that runs in seconds on a laptop.
 """
 from dataclasses import dataclass, fields, replace
@@ -36,4 +38,23 @@ class Limits:
                 "unknown Sandbox setting(s) in nbgrader_config.py: "
                 + ", ".join(unknown) + "; known: " + ", ".join(names))
         limits = cls()
-        return replace(limits, **{k: section[k] for k in section})
+        values = {k: section[k] for k in section}
+        if "cell_timeout" not in values:
+            values["cell_timeout"] = _nbgrader_timeout(config)
+        return replace(limits, **values)
+
+
+def _nbgrader_timeout(config):
+    """The per-cell timeout nbgrader's own autograde would use: its
+    ``Execute.timeout`` (30 s by default), else the general
+    ``ExecutePreprocessor.timeout``, else nbgrader's default of 30 s;
+    None or a negative value there
+    means no per-cell limit (the notebook's limit still holds)."""
+    for section in ("Execute", "ExecutePreprocessor"):
+        part = config.get(section, {}) if config else {}
+        if "timeout" in part:
+            value = part["timeout"]
+            if value is None or value < 0:
+                return float(Limits.notebook_timeout)
+            return float(value)
+    return 30.0  # nbgrader's Execute.timeout default

@@ -179,11 +179,14 @@ class Proxy:
 class Channel:
     """Requests to the student's kernel through the Runner's client."""
 
-    def __init__(self, runner, kernel, index, deadline):
+    def __init__(self, runner, kernel, index, budget):
         self.runner = runner
         self.kernel = kernel
         self.index = index
-        self.deadline = deadline
+        # Seconds the student's code may run in this cell's requests:
+        # the grader's own work between them (imports, references) is
+        # not charged to the student.
+        self.budget = budget
         self.outputs = []
         self.tamper = []
         self.calls = 0
@@ -232,9 +235,10 @@ class Channel:
         first restores its clean state and reports what it found."""
         nonce = uuid.uuid4().hex
         fields.update(op=op, nonce=nonce)
-        left = self.deadline - time.monotonic()
+        left = min(self.budget, self.runner._left())
         if left <= 0:
             raise KernelLost("timeout")
+        start = time.monotonic()
         try:
             got = self.kernel.request(
                 {"request": json.dumps(fields), "guard": bool(guard),
@@ -243,6 +247,8 @@ class Channel:
             raise KernelLost("timeout") from None
         except DeadKernelError:
             raise KernelLost("died") from None
+        finally:
+            self.budget -= time.monotonic() - start
         self.calls += 1
         tamper = got.get("tamper")
         if isinstance(tamper, list):
@@ -533,6 +539,15 @@ def _forbidden_in(sources):
     return sorted({f for f in found if f.startswith("course_utils.")})
 
 
+# Standard-library modules whose import does more than define names
+# (opens a browser, prints, starts a GUI or a command line).
+STDLIB_WITH_EFFECTS = {"antigravity", "this", "idlelib", "turtle",
+                       "turtledemo", "tkinter", "webbrowser", "pydoc",
+                       "pdb", "code", "test", "lib2to3", "ensurepip",
+                       "venv", "unittest", "doctest", "site", "sitecustomize",
+                       "usercustomize"}
+
+
 class TrustedTests:
     """The grader-side namespace where one notebook's tests run."""
 
@@ -546,6 +561,10 @@ class TrustedTests:
         self.folder = None
         self.forbidden = forbidden_in(list(test_sources) +
                                       self.setup_sources)
+        # Modules the instructor's own cells import: the only ones this
+        # process may import when a notebook's name refers to one.
+        self.modules = _imported_modules(list(test_sources) +
+                                         self.setup_sources)
         self.ns = None
         self.setup_error = None
         self.cells = 0
@@ -592,13 +611,18 @@ class TrustedTests:
             shutil.rmtree(self.folder, ignore_errors=True)
             self.folder = None
 
-    def _namespace(self):
+    def _namespace(self, nb):
         if self.ns is not None:
             return self.ns
         with self._in_folder():
-            return self._build_namespace()
+            return self._build_namespace(nb)
 
-    def _build_namespace(self):
+    def _build_namespace(self, nb):
+        """Run the setup cells the submission has as the instructor wrote
+        them; a setup cell the student changed (an unlocked one) is not
+        run here: its names come from the student's kernel, as nbgrader
+        would see them."""
+        present = {source_text(c) for c in nb.cells if c.cell_type == "code"}
         os.environ.setdefault("MPLBACKEND", "Agg")
         ns = {"__name__": "__main__", "__builtins__": builtins,
               "get_ipython": _FakeShell}
@@ -607,6 +631,8 @@ class TrustedTests:
         with contextlib.redirect_stdout(io.StringIO()), \
                 contextlib.redirect_stderr(io.StringIO()):
             for i, source in enumerate(self.setup_sources):
+                if source not in present:
+                    continue
                 try:
                     code = compile(to_python(source), f"<setup cell {i}>",
                                    "exec")
@@ -615,6 +641,28 @@ class TrustedTests:
                     self.setup_error = traceback.format_exc(limit=3)
         self.ns = ns
         return ns
+
+    def _module(self, name):
+        """The grader's own copy of a module the notebook refers to: one
+        this process has loaded, one the instructor's cells import, or a
+        standard-library module whose import only defines names.  Any
+        other module the student named is never imported here (importing
+        runs its code in the grader)."""
+        import importlib
+        import sys
+        if not isinstance(name, str) or "__main__" in name:
+            return None
+        if name in sys.modules:
+            return sys.modules[name]
+        top = name.partition(".")[0]
+        if name in self.modules or (top in sys.stdlib_module_names and
+                                    top not in STDLIB_WITH_EFFECTS and
+                                    not top.startswith("_")):
+            try:
+                return importlib.import_module(name)
+            except Exception:  # not importable by the grader
+                return None
+        return None
 
     # -- one test cell -------------------------------------------------------
     def run_cell(self, runner, kernel, index, recheck=True):
@@ -627,8 +675,8 @@ class TrustedTests:
         self.cells += 1
         source = to_python(source_text(cell))
         filename = f"<test cell {index}>"
-        deadline = time.monotonic() + max(1.0, runner._timeout())
-        channel = Channel(runner, kernel, index, deadline)
+        channel = Channel(runner, kernel, index,
+                          max(1.0, float(runner.limits.cell_timeout)))
         result = Recheck(outputs=channel.outputs)
         bound = {}
         ns = None
@@ -643,7 +691,7 @@ class TrustedTests:
             elif recheck:
                 why = unreproducible_reason(source, tree)
             if why is None and recheck:
-                ns = self._namespace()
+                ns = self._namespace(runner.nb)
                 if self.setup_error:
                     why = "the instructor's setup cells failed in the grader"
             wanted = []
@@ -668,7 +716,7 @@ class TrustedTests:
                 elif kind == "value":
                     ns[name] = channel.decoded(info.get("value"))
                 elif kind == "module":
-                    module = _loaded_module(info.get("name"))
+                    module = self._module(info.get("name"))
                     if module is None:
                         raise Unreproducible(
                             f"the test uses the module {name}, imported "
@@ -718,14 +766,28 @@ class Recheck:
     reason: str = None
 
 
-def _loaded_module(name):
-    """The grader's own copy of a module the notebook imported, when the
-    grader has already loaded it; never imports one (the student chose
-    the name)."""
-    import sys
-    if not isinstance(name, str) or "__main__" in name:
-        return None
-    return sys.modules.get(name)
+def _imported_modules(sources):
+    """Dotted names (and their parents) of the modules ``sources``
+    import."""
+    found = set()
+    for source in sources:
+        try:
+            tree = ast.parse(to_python(source))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and \
+                    not node.level:
+                names = [node.module] + [f"{node.module}.{a.name}"
+                                         for a in node.names]
+            for name in names:
+                parts = name.split(".")
+                found.update(".".join(parts[:i + 1])
+                             for i in range(len(parts)))
+    return found
 
 
 def _first_line(exc):

@@ -1,7 +1,10 @@
 """What every chapter's grader-power test checks of its graded batch.
 
 A chapter's tests/test_chNN_grading.py grades a batch of students
-through nbgrader (``stub``: the blank release, ``solution``, ``wrongK``:
+through ``course-autograder grade``, the production grader, while stock
+``nbgrader autograde`` grades the same submissions as the reference
+(tests/test_grading_parity.py compares the two cell by cell).  The
+batch: ``stub``: the blank release, ``solution``, ``wrongK``:
 the K-th mistake of each exercise, and right answers in other styles)
 and describes it with a ``Chapter``: the notebook, ``{exercise: {graded
 cell: points}}`` and ``{exercise: [(what, code, score, ...)]}`` of
@@ -15,32 +18,36 @@ from pathlib import Path
 
 import nbformat
 
-from nbgrader_course import ROOT, failure_messages, fill, grade, make_course
-from nbgrader_course import solution_sources, submit
+from nbgrader_course import ROOT, failure_messages, fill, grade_both
+from nbgrader_course import make_course, solution_sources, submit
 
 
 def grade_batch(folder, assignment, students):
-    """Grade a chapter's batch in two course copies (one per core).
+    """Grade a chapter's batch with course-autograder, and with stock
+    nbgrader as the reference, at once.
 
     The blank release (``stub``) and the full solution (``solution``)
-    run with every cell, plots and all: the slow ones, one per copy.
-    ``students(right)`` gets {solution cell: the solution's source} and
-    returns [(name, {cell: source})]; each of those runs without the
-    notebook's ungraded code cells, the students shared out between the
-    copies.  Returns what nbgrader_course.grade returns."""
+    run with every cell, plots and all.  ``students(right)`` gets
+    {solution cell: the solution's source} and returns [(name, {cell:
+    source})]; each of those runs without the notebook's ungraded code
+    cells.  Returns what nbgrader_course.grade returns for
+    course-autograder, with "reference": nbgrader's scores."""
     notebook = f"{assignment}.ipynb"
-    courses = [make_course(Path(folder) / f"course{i}", assignment)
-               for i in range(2)]
+    ours = make_course(Path(folder) / "autograder", assignment)
+    theirs = make_course(Path(folder) / "nbgrader", assignment)
     release = nbformat.read(ROOT / "notebooks" / assignment / notebook, 4)
     source = nbformat.read(ROOT / "solutions" / assignment / notebook, 4)
     right = solution_sources(source)
-    submit(courses[0], assignment, "stub", {notebook: release})
-    submit(courses[1], assignment, "solution",
-           {notebook: fill(release, right)})
-    for i, (name, sources) in enumerate(students(right)):
-        nb = fill(release, sources, drop_ungraded_code=True)
-        submit(courses[i % 2], assignment, name, {notebook: nb})
-    return grade(courses, assignment)
+    batch = [("stub", release), ("solution", fill(release, right))]
+    batch += [(name, fill(release, sources, drop_ungraded_code=True))
+              for name, sources in students(right)]
+    for course in (ours, theirs):
+        for name, nb in batch:
+            submit(course, assignment, name, {notebook: nb})
+    result, reference = grade_both(ours, [theirs], assignment, jobs=2)
+    result["reference"] = reference["scores"]
+    result["reference_errors"] = reference["errors"]
+    return result
 
 
 def wrong_students(right, wrong, count, cells=None, base=None):
@@ -145,12 +152,34 @@ class Chapter:
             for what, _, score, *_ in variants:
                 assert score < full, (ex, what)
 
+    def check_parity(self, result, differences=()):
+        """course-autograder gives every cell the score stock nbgrader
+        gives it (``differences``: students where a deliberate trust
+        decision differs, each named by the caller), and re-checked
+        every cell in the grader: no verdict came from the student's
+        kernel alone, and no honest student is flagged."""
+        assert not result["errors"], result["errors"]
+        assert not result["reference_errors"], result["reference_errors"]
+        assert set(result["scores"]) == set(result["reference"])
+        for student, notebooks in result["scores"].items():
+            if student in differences:
+                continue
+            ours = notebooks[self.nb_name]
+            theirs = result["reference"][student][self.nb_name]
+            diff = {cell: (ours[cell][0], theirs[cell][0])
+                    for cell in theirs if ours[cell][0] != theirs[cell][0]}
+            assert not diff, (student, diff, self.messages(result, student))
+            flags = result["rows"][student]["flags"]
+            odd = [f for f in flags if f.split(":", 1)[0] in (
+                "tamper", "verdict-differs", "checked-in-kernel")]
+            assert not odd, (student, odd)
+
     def check_csv_export(self, result):
         """The CSV export lists every student with the expected total."""
         rows = {}
         for path in result["csv"]:
             with open(path, newline="") as fh:
-                rows.update({row["student_id"]: row
+                rows.update({row.get("student_id", row.get("student")): row
                              for row in csv.DictReader(fh)})
         assert set(rows) == set(result["scores"])
         for student, row in rows.items():

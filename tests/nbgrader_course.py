@@ -97,11 +97,15 @@ def fill(release_nb, sources, drop_ungraded_code=False):
 # --------------------------------------------------------------------------
 # Grading, in one subprocess
 # --------------------------------------------------------------------------
-def grade(courses, assignment, timeout=300):
+def grade(courses, assignment, timeout=600, tool="nbgrader", jobs=1):
     """Release, autograde every submission, feedback, CSV; return scores.
 
     courses: one course folder, or several graded concurrently (one
     process each, each with its own gradebook: use one per core).
+    ``tool``: "nbgrader" (stock ``nbgrader autograde``, the reference)
+    or "autograder" (``course-autograder grade`` with ``jobs`` workers,
+    the production grader; its result also has "rows", the report's
+    {student: {"score", "flags", "status"}}).
     Returns {"scores": {student: {notebook: {cell: [score, max]}}},
              "feedback": [html paths], "csv": [paths], "errors": {...},
              "autograded": [autograded notebook paths]}.
@@ -109,47 +113,65 @@ def grade(courses, assignment, timeout=300):
     """
     if isinstance(courses, (str, Path)):
         courses = [courses]
+    running = [_start(course, assignment, tool, jobs) for course in courses]
+    return _merge([_finish(run, timeout) for run in running])
+
+
+def grade_both(autograder_course, nbgrader_courses, assignment, jobs=1,
+               timeout=900):
+    """``course-autograder grade`` of one course and stock nbgrader of
+    others, all at once; returns (autograder result, nbgrader result)."""
+    ours = _start(autograder_course, assignment, "autograder", jobs)
+    theirs = [_start(c, assignment, "nbgrader", 1) for c in nbgrader_courses]
+    ours = _merge([_finish(ours, timeout)])
+    return ours, _merge([_finish(run, timeout) for run in theirs])
+
+
+def _start(course, assignment, tool, jobs):
+    course = Path(course)
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    jobs = []
-    for course in map(Path, courses):
-        out_json = course / "grading.json"
-        # The copied config already points inside `course`; these make
-        # sure an instructor's environment cannot redirect it elsewhere.
-        env_course = dict(
-            env,
-            NBGRADER_COURSE_ROOT=str(course),
-            NBGRADER_DB_URL=f"sqlite:///{course / 'gradebook.db'}",
-            NBGRADER_EXCHANGE=str(course / "exchange"),
-        )
-        proc = subprocess.Popen(
-            [sys.executable, __file__, str(course), assignment,
-             str(out_json)],
-            cwd=course, env=env_course, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
-        )
-        jobs.append((proc, out_json))
+    out_json = course / "grading.json"
+    # The copied config already points inside `course`; these make sure
+    # an instructor's environment cannot redirect it elsewhere.
+    env.update(
+        NBGRADER_COURSE_ROOT=str(course),
+        NBGRADER_DB_URL=f"sqlite:///{course / 'gradebook.db'}",
+        NBGRADER_EXCHANGE=str(course / "exchange"),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, __file__, str(course), assignment, str(out_json),
+         tool, str(jobs)],
+        cwd=course, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )
+    return proc, out_json
+
+
+def _finish(run, timeout):
+    proc, out_json = run
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        stdout, stderr = proc.communicate()
+    if proc.returncode != 0 or not out_json.exists():
+        raise RuntimeError(f"grading failed: {out_json.parent} "
+                           f"({proc.returncode}):\n{stdout[-3000:]}\n"
+                           f"{stderr[-5000:]}")
+    return json.loads(out_json.read_text())
+
+
+def _merge(results):
     merged = {"scores": {}, "feedback": [], "csv": [], "errors": {},
-              "autograded": []}
-    failures = []
-    for proc, out_json in jobs:
-        try:
-            stdout, stderr = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            stdout, stderr = proc.communicate()
-        if proc.returncode != 0 or not out_json.exists():
-            failures.append(f"{out_json.parent} ({proc.returncode}):\n"
-                            f"{stdout}\n{stderr[-5000:]}")
-            continue
-        result = json.loads(out_json.read_text())
+              "autograded": [], "rows": {}}
+    for result in results:
         merged["scores"].update(result["scores"])
         merged["feedback"] += result["feedback"]
         merged["csv"].append(result["csv"])
         merged["errors"].update(result["errors"])
         merged["autograded"] += result["autograded"]
-    if failures:
-        raise RuntimeError("grading failed: " + "\n".join(failures))
+        merged["rows"].update(result.get("rows", {}))
     return merged
 
 
@@ -163,6 +185,9 @@ def _run_nbgrader(course, assignment, out_json):
 
     course = Path(course).resolve()
     os.chdir(course)
+    # As `python -m nbgrader` run from the course root: a configuration
+    # may import a module beside it.
+    sys.path.insert(0, str(course))
     config = PyFileConfigLoader("nbgrader_config.py",
                                 path=str(course)).load_config()
     config.CourseDirectory.root = str(course)
@@ -184,9 +209,47 @@ def _run_nbgrader(course, assignment, out_json):
         errors["feedback"] = result.get("error") or result.get("log")
 
     csv_path = course / "grades.csv"
-    scores = {}
-    with Gradebook(config.CourseDirectory.db_url) as gb:
+    with Gradebook(coursedir.db_url) as gb:
         CsvExportPlugin(config=config, to=str(csv_path)).export(gb)
+    _write_result(course, coursedir.db_url, assignment, students, csv_path,
+                  errors, out_json)
+
+
+def _run_autograder(course, assignment, out_json, jobs):
+    """The subprocess side of grade(tool="autograder"): the instructor's
+    commands, as a term would run them."""
+    from autograder.cli import main
+    from autograder.course import Course
+    from autograder.reports import status_rows
+
+    course = Path(course).resolve()
+    os.chdir(course)
+    root = ["--course-root", str(course)]
+    errors = {}
+    if main(root + ["release", assignment]) != 0:
+        raise RuntimeError("course-autograder release failed")
+    status = main(root + ["grade", assignment, "--jobs", str(jobs),
+                          "--quiet"])
+    if status not in (0, 1):
+        errors["grade"] = f"exit {status}"
+    if main(root + ["feedback", assignment]) != 0:
+        errors["feedback"] = "course-autograder feedback failed"
+    csv_path = course / "grades.csv"
+    if main(root + ["export", "--output", str(csv_path)]) != 0:
+        errors["export"] = "course-autograder export failed"
+    rows = {r["student"]: {"score": r["score"], "flags": r["flags"],
+                           "status": r["status"]}
+            for r in status_rows(Course(str(course)), assignment)}
+    students = sorted(p.name for p in (course / "submitted").iterdir())
+    _write_result(course, Course(str(course)).db_url, assignment, students,
+                  csv_path, errors, out_json, rows)
+
+
+def _write_result(course, db_url, assignment, students, csv_path, errors,
+                  out_json, rows=None):
+    from nbgrader.api import Gradebook
+    scores = {}
+    with Gradebook(db_url) as gb:
         for student in students:
             submission = gb.find_submission(assignment, student)
             scores[student] = {
@@ -202,7 +265,8 @@ def _run_nbgrader(course, assignment, out_json):
     )
     Path(out_json).write_text(json.dumps(
         {"scores": scores, "feedback": feedback, "csv": str(csv_path),
-         "errors": errors, "autograded": autograded}, indent=1))
+         "errors": errors, "autograded": autograded, "rows": rows or {}},
+        indent=1))
 
 
 def failure_messages(notebook_path):
@@ -224,7 +288,10 @@ def failure_messages(notebook_path):
 
 
 if __name__ == "__main__":
-    _run_nbgrader(*sys.argv[1:4])
+    if sys.argv[4:5] == ["autograder"]:
+        _run_autograder(*sys.argv[1:4], int(sys.argv[5]))
+    else:
+        _run_nbgrader(*sys.argv[1:4])
 
 
 def graded_once(request, tmp_path_factory, name, build):
