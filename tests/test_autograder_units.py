@@ -217,18 +217,18 @@ def test_a_missed_wakeup_costs_one_poll_slice_not_the_timeout():
     import asyncio
     import time
 
-    from autograder.execute import POLL_SLICE, _sliced
+    from autograder.zmqwait import POLL_SLICE, sliced
 
     calls = []
 
-    async def missed_once(timeout=None):
+    async def missed_once(channel, timeout=None):
         calls.append(timeout)
         if len(calls) == 1:  # the wake-up is missed: found at timeout
             await asyncio.sleep(timeout)
         return {"msg_type": "execute_reply"}
 
     start = time.monotonic()
-    got = asyncio.run(_sliced(missed_once)(timeout=60))
+    got = asyncio.run(sliced(missed_once)(None, timeout=60))
     assert got == {"msg_type": "execute_reply"}
     assert time.monotonic() - start < 1.0
     assert calls[0] <= POLL_SLICE
@@ -242,22 +242,44 @@ def test_a_sliced_wait_still_times_out_on_time():
     import queue
     import time
 
-    from autograder.execute import _sliced
+    from autograder.zmqwait import sliced
 
-    async def nothing(timeout=None):
+    async def nothing(channel, timeout=None):
         await asyncio.sleep(timeout)
         raise queue.Empty
 
     start = time.monotonic()
     with pytest.raises(queue.Empty):
-        asyncio.run(_sliced(nothing)(timeout=0.5))
+        asyncio.run(sliced(nothing)(None, timeout=0.5))
     assert 0.45 <= time.monotonic() - start < 1.0
 
     async def forever():
-        return await asyncio.wait_for(_sliced(nothing)(timeout=None), 0.7)
+        return await asyncio.wait_for(sliced(nothing)(None, timeout=None),
+                                      0.7)
 
     with pytest.raises(asyncio.TimeoutError):
         asyncio.run(forever())
+
+
+def test_every_notebook_run_waits_in_slices():
+    """nbgrader (through the course configuration), the grader and
+    nbval (``-p autograder.zmqwait`` in the Makefile) all execute
+    notebooks with jupyter_client's async channels patched once."""
+    import subprocess
+    import sys
+
+    from jupyter_client.channels import AsyncZMQSocketChannel
+
+    import autograder.execute  # noqa: F401 (the grader's runs)
+    assert AsyncZMQSocketChannel.get_msg._sliced
+    code = ("from pathlib import Path; from autograder.course import "
+            "load_config; load_config(Path('.')); from jupyter_client."
+            "channels import AsyncZMQSocketChannel as C; "
+            "print(getattr(C.get_msg, '_sliced', False))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO,
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True", out.stderr
+    assert "-p autograder.zmqwait" in (REPO / "Makefile").read_text()
 
 
 def test_kernels_get_the_graders_font_list_in_a_fresh_folder(tmp_path):
