@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from .course import Course, CourseError
+from autograder.course import Course, CourseError
 
 OK, SOME_FAILED, USAGE, INTEGRITY = 0, 1, 2, 3
 
@@ -58,8 +58,8 @@ def cmd_release(course, args):
 
 def cmd_check(course, args):
     """Run solutions and releases in the grading sandbox."""
-    from .checks import check_assignment
-    from .grading import require_sandbox
+    from autograder.grading.check import check_assignment
+    from autograder.grading import require_sandbox
     names = _assignments(course, args.assignments)
     require_sandbox(course)
     status = OK
@@ -76,7 +76,7 @@ def cmd_check(course, args):
 
 def cmd_collect(course, args):
     """Import submissions into submitted/."""
-    from .collect import collect
+    from autograder.course.collect import collect
     try:
         result = collect(course, args.source)
     except FileNotFoundError as err:
@@ -94,9 +94,9 @@ def cmd_collect(course, args):
 
 def cmd_grade(course, args):
     """Grade one assignment in parallel sandboxes."""
-    from .grading import grade
-    from .integrity import gradebook_mismatches
-    from .reports import render_report
+    from autograder.grading import grade
+    from autograder.gradebook.integrity import gradebook_mismatches
+    from autograder.gradebook.reports import render_report
     summary = grade(course, args.assignment, students=args.students,
                     jobs=args.jobs, force=args.force,
                     progress=not args.quiet)
@@ -129,7 +129,7 @@ def cmd_grade(course, args):
 
 def cmd_feedback(course, args):
     """Generate HTML feedback with nbgrader for graded students."""
-    from .reports import status_rows
+    from autograder.gradebook.reports import status_rows
     course.require(args.assignment)
     rows = status_rows(course, args.assignment)
     _known_students(args.students, [r["student"] for r in rows],
@@ -160,8 +160,8 @@ def _known_students(wanted, known, what):
 
 def cmd_export(course, args):
     """Write grades.csv after checking the gradebook's integrity."""
-    from .integrity import gradebook_mismatches
-    from .reports import export_csv
+    from autograder.gradebook.integrity import gradebook_mismatches
+    from autograder.gradebook.reports import export_csv
     names = [args.assignment] if args.assignment else course.assignments()
     problems = []
     for name in names:
@@ -174,8 +174,8 @@ def cmd_export(course, args):
               "the source notebooks. Run `course-autograder release` and "
               "regrade with --force.", file=sys.stderr)
         return INTEGRITY
-    from .grading import stale_rows
-    from .status import StatusStore
+    from autograder.grading import stale_rows
+    from autograder.gradebook.status import StatusStore
     store = StatusStore(course.db_url)
     try:
         stale = {name: stale_rows(course, name, store) for name in names}
@@ -199,7 +199,7 @@ def cmd_export(course, args):
 
 def cmd_report(course, args):
     """Print graded, flagged and failed submissions."""
-    from .reports import render_report, status_rows
+    from autograder.gradebook.reports import render_report, status_rows
     rows = status_rows(course, args.assignment)
     if not rows:
         print("nothing graded yet: run `course-autograder grade "

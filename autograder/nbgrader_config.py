@@ -9,7 +9,7 @@ Environment overrides, for instructors and tests:
 - NBGRADER_EXCHANGE: exchange directory (default: <root>/exchange)
 - NBGRADER_COURSE_ROOT: course root (default: the repository root)
 
-Grading limits (autograder.settings.Limits) are set in the ``Sandbox``
+Grading limits (autograder.course.settings.Limits) are set in the ``Sandbox``
 section; see docs/instructors.md for every setting and its default.
 """
 import os
@@ -57,7 +57,7 @@ c.ClearSolutions.code_stub = {
 }
 
 # Sandbox limits for `course-autograder grade` (defaults shown; see
-# autograder/settings.py and docs/instructors.md).
+# autograder/course/settings.py and docs/instructors.md).
 c.Sandbox.cell_timeout = 60
 c.Sandbox.notebook_timeout = 600
 c.Sandbox.memory_mb = 2048

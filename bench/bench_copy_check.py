@@ -1,7 +1,7 @@
 """How often does the copy check flag correct work written independently?
 
 The grader notes an answer whose code reads like a reference kernel's
-(autograder.trust_hooks.copied_reference; a note for the instructor,
+(autograder.trusted.findings.copied_reference; a note for the instructor,
 never a reason to hold points).  This measures its false-positive rate
 on correct answers: each chapter's solution cells and the right answers
 in other styles that the chapter's grading test keeps at full marks (the
@@ -17,8 +17,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder.trust_hooks import SIMILAR, copied_reference
-from autograder.trusted import forbidden_in
+from autograder.trusted.findings import SIMILAR, copied_reference
+from autograder.trusted.verdicts import forbidden_in
 
 REPO = Path(__file__).resolve().parents[1]
 

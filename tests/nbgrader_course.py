@@ -220,7 +220,7 @@ def _run_autograder(course, assignment, out_json, jobs):
     commands, as a term would run them."""
     from autograder.cli import main
     from autograder.course import Course
-    from autograder.reports import status_rows
+    from autograder.gradebook.reports import status_rows
 
     course = Path(course).resolve()
     os.chdir(course)

@@ -9,10 +9,10 @@ import zipfile
 
 import pytest
 
-from autograder import sandbox
+from autograder.sandbox import isolation as sandbox
 from autograder.cli import main
 from autograder.course import Course
-from autograder.status import StatusStore
+from autograder.gradebook.status import StatusStore
 from redteam.course import ASSIGNMENT, NOTEBOOK, REPO, make_course, submit
 from redteam.submissions import WRONG, notebook
 

@@ -9,9 +9,9 @@ import zipfile
 import pytest
 
 from autograder.cli import main
-from autograder.collect import collect
+from autograder.course.collect import collect
 from autograder.course import Course
-from autograder.worker import submission_checksum
+from autograder.grading.worker import submission_checksum
 from redteam.course import ASSIGNMENT, NOTEBOOK, make_course
 
 BODY = json.dumps({"cells": [], "metadata": {}, "nbformat": 4,

@@ -31,7 +31,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder import sandbox
+from autograder.sandbox import isolation as sandbox
 from autograder.cli import main
 from autograder.course import Course
 from redteam.course import REPO
@@ -467,7 +467,7 @@ def test_header_and_db_url_come_from_the_configuration(tmp_path):
 def master(tmp_path_factory):
     """The course's master, its release made by nbgrader's rules."""
     from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
-    from autograder.master import load_master
+    from autograder.course.master import load_master
     folder = tmp_path_factory.mktemp("master")
     nbformat.write(source_notebook(), folder / "source.ipynb")
     nb, _ = ClearSolutions().preprocess(source_notebook(), {})
@@ -484,7 +484,7 @@ def _layout(nb):
 
 
 def _preflight(nb, master):
-    from autograder.preflight import preflight
+    from autograder.grading.preflight import preflight
     return preflight(nbformat.writes(nb).encode(), master)
 
 

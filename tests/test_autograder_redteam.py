@@ -13,11 +13,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from autograder import sandbox
+from autograder.sandbox import isolation as sandbox
 from autograder.cli import main
 from autograder.course import Course
 from autograder.grading import grade
-from autograder.integrity import gradebook_mismatches
+from autograder.gradebook.integrity import gradebook_mismatches
 from redteam.course import ASSIGNMENT, make_course, submit
 from redteam.submissions import build
 

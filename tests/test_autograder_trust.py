@@ -1,6 +1,6 @@
 """Trust red-team suite: attacks on the verdict, in both isolation levels.
 
-Graded test cells run in the grader's process (autograder.trusted); the
+Graded test cells run in the grader's process (autograder.trusted.verdicts); the
 student's kernel only answers calls with plain data.  Each attack of
 tests/redteam_trust/submissions.py is graded with correct, wrong and
 blank victims in one batch per isolation level and pinned to its exact
@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import sandbox
+from autograder.sandbox import isolation as sandbox
 from autograder.cli import main
 from autograder.course import Course
 from autograder.grading import grade

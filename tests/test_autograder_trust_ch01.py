@@ -1,7 +1,7 @@
 """Chapter 01's own test cells under the trusted grader, unchanged.
 
 `course-autograder grade` runs every graded test cell in the grader's
-process with proxies for the student's answers (autograder.trusted).
+process with proxies for the student's answers (autograder.trusted.verdicts).
 This grades chapter 01's blank release, its solution and some of
 tests/test_ch01_grading.py's wrong students that way and pins each
 exercise's score to the one plain nbgrader gives.

@@ -1,4 +1,4 @@
-"""Unit tests of the trust boundary's data format (autograder.proxy)."""
+"""Unit tests of the trust boundary's data format (autograder.protocol)."""
 import base64
 import io
 import pickle
@@ -6,8 +6,8 @@ import pickle
 import numpy as np
 import pytest
 
-from autograder import proxy
-from autograder.trusted import TrustedTests, _write_back, forbidden_in
+from autograder import protocol as proxy
+from autograder.trusted.verdicts import TrustedTests, _write_back, forbidden_in
 
 
 def roundtrip(value):

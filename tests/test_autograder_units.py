@@ -5,10 +5,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import sandbox, tamper
-from autograder.master import load_master
-from autograder.preflight import PreflightError, preflight
-from autograder.settings import Limits
+from autograder.sandbox import isolation as sandbox
+from autograder.trusted import scan as tamper
+from autograder.course.master import load_master
+from autograder.grading.preflight import PreflightError, preflight
+from autograder.course.settings import Limits
 from redteam.course import ASSIGNMENT, NOTEBOOK, REPO
 from redteam.submissions import notebook
 
@@ -129,7 +130,7 @@ def test_status_table_of_an_older_grader_gains_the_new_columns(tmp_path):
     """Does a gradebook graded before tests digests existed still work
     (and count as graded with other tests, so it is regraded)?"""
     import sqlite3
-    from autograder.status import StatusStore
+    from autograder.gradebook.status import StatusStore
     db = tmp_path / "old.db"
     con = sqlite3.connect(db)
     con.execute("CREATE TABLE autograder_status (assignment VARCHAR(128), "
@@ -270,9 +271,9 @@ def test_every_notebook_run_waits_in_slices():
 
     from jupyter_client.channels import AsyncZMQSocketChannel
 
-    import autograder.execute  # noqa: F401 (the grader's runs)
+    import autograder.grading.execute  # noqa: F401 (the grader's runs)
     assert AsyncZMQSocketChannel.get_msg._sliced
-    code = ("from pathlib import Path; from autograder.course import "
+    code = ("from pathlib import Path; from autograder.course.directory import "
             "load_config; load_config(Path('.')); from jupyter_client."
             "channels import AsyncZMQSocketChannel as C; "
             "print(getattr(C.get_msg, '_sliced', False))")
@@ -312,7 +313,7 @@ def test_default_jobs_are_two_per_core_within_memory(monkeypatch):
     import os
     from types import SimpleNamespace
 
-    from autograder import grading
+    from autograder.grading import batch as grading
 
     def with_memory(mb, cores=2):
         monkeypatch.setattr(os, "cpu_count", lambda: cores)

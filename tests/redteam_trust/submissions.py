@@ -279,7 +279,7 @@ def build(root):
         """))
     add(Case("grader_reply_forged", 0, "tamper"), attack(root, """
         import json
-        import autograder.studentside as _side
+        import autograder.kernel.studentside as _side
         from IPython.display import display
         def _forged(text):
             request = json.loads(text)
@@ -331,14 +331,14 @@ def build(root):
         os.makedirs("autograder", exist_ok=True)
         with open("autograder/__init__.py", "w") as fh:
             fh.write("")
-        with open("autograder/kernel.py", "w") as fh:
+        with open("autograder/kernel/grading_kernel.py", "w") as fh:
             fh.write({SHADOW_KERNEL!r})
         os._exit(1)
         """, numerical_gradient=_strip_markers(SOLUTIONS["numerical_gradient"])))
     nb = correct(root)
     add(Case("kernel_shipped_beside_notebook", 5,
              extra_files={"autograder/__init__.py": "",
-                          "autograder/kernel.py": SHADOW_KERNEL,
+                          "autograder/kernel/grading_kernel.py": SHADOW_KERNEL,
                           "numpy.py": "raise SystemExit('fake numpy')\n",
                           "course_utils/__init__.py":
                               "raise SystemExit('fake course_utils')\n"}),

@@ -29,7 +29,7 @@ import threading
 import traceback
 import types
 
-from . import proxy
+from autograder import protocol as proxy
 
 NOT_AVAILABLE = ("{name} is not available while grading: this exercise "
                  "asks you to compute it yourself")
@@ -109,7 +109,7 @@ def references_available():
 
 
 def _wrap_course_object(obj):
-    from . import proxy as _proxy
+    from autograder import protocol as _proxy
     return _proxy.CourseObject(obj, references_available)
 
 
@@ -126,7 +126,7 @@ def start(kernel):
         except (OSError, ValueError):
             names = []
     install_stubs([n for n in names if isinstance(n, str)])
-    from . import proxy as _proxy
+    from autograder import protocol as _proxy
     _proxy.OBJECT_WRAPPER = _wrap_course_object
     return Watch(kernel)
 

@@ -1,11 +1,11 @@
 """Issue 14's hooks into the worker: trusted tests, files, review scan.
 
 * ``tests_for(master)``: the trusted test runner the worker gives to
-  ``execute.Runner`` (autograder.trusted);
+  ``execute.Runner`` (autograder.trusted.verdicts);
 * ``declared_files(course, assignment)`` / ``kernel_files(job)``: the
   files the kernel's working copy gets: the release and source folders'
   only, so a file shipped beside the notebook (a fake
-  ``autograder/kernel.py``, a ``numpy.py``) is ignored there (it still
+  ``autograder/kernel/grading_kernel.py``, a ``numpy.py``) is ignored there (it still
   lands in autograded/ and feedback/, as nbgrader puts it);
 * ``review_findings(nb, master)``: findings that hold points for review
   although they gain nothing any more: tampering with the kernel's
@@ -21,8 +21,8 @@ import textwrap
 import tokenize
 from pathlib import Path
 
-from .notebooks import is_test_cell
-from .trusted import TrustedTests, forbidden_in, to_python
+from autograder.course.notebooks import is_test_cell
+from autograder.trusted.verdicts import TrustedTests, forbidden_in, to_python
 
 # Attribute or function names whose use in student code is reported.
 WATCHED_CALLS = {
@@ -68,7 +68,7 @@ def warm(masters):
     """Import what the setup cells import, once, in the grading parent:
     the forked workers that run the tests then start with it loaded."""
     import os
-    from . import sandbox
+    from autograder.sandbox import isolation as sandbox
     os.environ.setdefault("MPLBACKEND", "Agg")
     sandbox.font_list()  # the kernels' matplotlib font list, made once
     for master in masters:
@@ -123,7 +123,7 @@ def kernel_files(job):
     rebuilt from the course for a job that lacks them)."""
     if "kernel_files" in job:
         return job["kernel_files"]
-    from .course import Course  # imported here to avoid a cycle
+    from autograder.course import Course  # imported here to avoid a cycle
     return declared_files(Course(job["course_root"]), job["assignment"])
 
 

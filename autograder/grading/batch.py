@@ -13,12 +13,12 @@ from tqdm import tqdm
 
 import psutil
 
-from . import trust_hooks
-from . import sandbox
-from .pool import run_each
-from .record import record
-from .status import StatusStore
-from .worker import extra_files, grade_submission, submission_checksum
+from autograder.trusted import findings as trust_hooks
+from autograder.sandbox import isolation as sandbox
+from autograder.grading.pool import run_each
+from autograder.gradebook.record import record
+from autograder.gradebook.status import StatusStore
+from autograder.grading.worker import extra_files, grade_submission, submission_checksum
 
 
 def tests_digest(course, assignment):
@@ -70,7 +70,7 @@ def plan(course, assignment, store, students=None, force=False):
     if students:
         missing = sorted(set(students) - set(known))
         if missing:
-            from .course import CourseError
+            from autograder.course import CourseError
             raise CourseError(
                 f"no submission of {assignment} for: {', '.join(missing)}"
                 f" (looked in {course.rel(course.step_dir('submitted'))};"
@@ -112,8 +112,8 @@ def _failed(job):
 
 def _check_gradebook(course, assignment):
     """Refuse to grade against a missing or altered gradebook."""
-    from .course import CourseError
-    from .integrity import gradebook_mismatches
+    from autograder.course import CourseError
+    from autograder.gradebook.integrity import gradebook_mismatches
     problems = gradebook_mismatches(course, assignment)
     if problems:
         raise CourseError(
@@ -125,7 +125,7 @@ def _check_gradebook(course, assignment):
 def require_sandbox(course):
     """Choose the isolation level once, and make sure a kernel can start
     with it before anything is graded; raise CourseError with the fix."""
-    from .course import CourseError
+    from autograder.course import CourseError
     sandbox.kill_orphans()  # left by a grader killed mid-run
     try:
         isolation = sandbox.choose_isolation(course.limits.isolation)

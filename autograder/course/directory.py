@@ -16,8 +16,8 @@ from pathlib import Path
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from .master import load_master
-from .settings import Limits
+from autograder.course.master import load_master
+from autograder.course.settings import Limits
 
 # The course's names for nbgrader's steps (kept for older callers).
 STEPS = {"solutions": "source_directory", "notebooks": "release_directory",

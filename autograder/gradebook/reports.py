@@ -1,7 +1,7 @@
 """`export` (CSV) and `report` (per-student text) from the gradebook."""
 import csv
 
-from .status import StatusStore
+from autograder.gradebook.status import StatusStore
 
 CSV_FIELDS = ["assignment", "student", "score", "max_score",
               "awaiting_manual_grading", "status", "held_for_review",
@@ -12,7 +12,7 @@ def status_rows(course, assignment=None):
     """Status rows with today's scores from the gradebook (manual
     grades entered in formgrader included) and ``pending``: the points
     still waiting for a manual grade."""
-    from .record import pending_points
+    from autograder.gradebook.record import pending_points
     store = StatusStore(course.db_url)
     try:
         rows = store.rows(assignment)

@@ -14,11 +14,12 @@ from pathlib import Path
 import nbformat
 from nbgrader import utils as nbg_utils
 
-from . import sandbox, tamper
-from . import trust_hooks as trust
-from .execute import Runner
-from .notebooks import file_digest, is_test_cell
-from .preflight import PreflightError, is_blank, preflight
+from autograder.sandbox import isolation as sandbox
+from autograder.trusted import scan as tamper
+from autograder.trusted import findings as trust
+from autograder.grading.execute import Runner
+from autograder.course.notebooks import file_digest, is_test_cell
+from autograder.grading.preflight import PreflightError, is_blank, preflight
 
 # Flags that put a submission on the instructor's review list.
 REVIEW_FLAGS = {"tamper", "repaired", "timeout", "kernel-died", "not-run",
@@ -79,10 +80,10 @@ def run_notebook(raw, master, limits, isolation, files):
     ``files`` are the [(source, relative name)] the kernel's working copy
     gets: the assignment's declared files only (issue 14), never what a
     submission carries beside its notebooks.  Graded test cells run in
-    the grader's process (autograder.trusted).
+    the grader's process (autograder.trusted.verdicts).
 
     Each graded test cell runs in the student's kernel, as nbgrader runs
-    it, and is re-checked in the grader's process (autograder.trusted).
+    it, and is re-checked in the grader's process (autograder.trusted.verdicts).
 
     Returns (executed notebook, repairs, RunLog); raises PreflightError.
     """
@@ -172,7 +173,7 @@ def grade_notebook(job, master, limits, isolation):
 
 def grade_submission(job):
     """Grade every notebook of one submission; never raises."""
-    from .course import Course  # imported here to avoid a cycle
+    from autograder.course import Course  # imported here to avoid a cycle
     start = time.monotonic()
     sandbox.become_subreaper()
     course = Course(job["course_root"])

@@ -10,7 +10,7 @@ import ast
 
 from IPython.core.inputtransformer2 import TransformerManager
 
-from .notebooks import is_test_cell
+from autograder.course.notebooks import is_test_cell
 
 HOOK_ATTRS = {
     "ast_transformers", "input_transformers_post",

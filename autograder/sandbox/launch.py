@@ -18,9 +18,9 @@ becomes reachable.  A small virtual environment made of symlinks, owned
 by root in the kernel's private IPC folder, ties these together so the
 kernel runs with the same ``sys.path`` as under bubblewrap.
 
-Usage (built by ``autograder.sandbox.kernel_command``)::
+Usage (built by ``autograder.sandbox.isolation.kernel_command``)::
 
-    python -m autograder.launch --uid UID --env DIR --base PREFIX
+    python -m autograder.sandbox.launch --uid UID --env DIR --base PREFIX
         --python REL [--site DIR]... [--pkg NAME=DIR]... -- ARGV...
 
 ``--probe`` instead of ``-- ARGV`` imports what a kernel imports and
@@ -119,7 +119,7 @@ def _die_with_parent(parent):
 
 
 def parse(argv):
-    parser = argparse.ArgumentParser(prog="autograder.launch")
+    parser = argparse.ArgumentParser(prog="autograder.sandbox.launch")
     parser.add_argument("--uid", type=int, required=True)
     parser.add_argument("--env", required=True)
     parser.add_argument("--base", required=True)
@@ -153,7 +153,7 @@ def main(argv=None):
     env["PYTHONPATH"] = os.pathsep.join(paths)
     env["PYTHONNOUSERSITE"] = "1"
     if args.probe:
-        argv = [env_bin, "-c", "import ipykernel, numpy, autograder.kernel"]
+        argv = [env_bin, "-c", "import ipykernel, numpy, autograder.kernel.grading_kernel"]
     else:
         argv = [env_bin] + args.argv[1:]
     try:

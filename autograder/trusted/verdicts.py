@@ -1,14 +1,14 @@
 """Graded test cells re-checked in the grader's own process.
 
 Every graded test cell first runs in the student's sandboxed kernel,
-exactly as nbgrader runs it (autograder.execute): that run gives the
+exactly as nbgrader runs it (autograder.grading.execute): that run gives the
 verdict nbgrader would give.  When it passes, the cell runs again here,
 in the grader's worker process, in a namespace built from the
 instructor's setup cells (taken from solutions/, never from the
 submission), with the grader's own ``course_utils``, NumPy and random
 generators.  The names in a test cell that are not defined here are
 looked up in the student's kernel: a function becomes a ``Proxy`` whose
-calls send plain data there and get plain data back (autograder.proxy),
+calls send plain data there and get plain data back (autograder.protocol),
 a value is copied back as plain data.
 
 The outcome of that second run is one of:
@@ -47,8 +47,8 @@ from IPython.core.inputtransformer2 import TransformerManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 
-from . import proxy
-from .notebooks import source_text
+from autograder import protocol as proxy
+from autograder.course.notebooks import source_text
 
 class KernelLost(BaseException):
     """The student's kernel timed out or died during a test cell."""
@@ -230,7 +230,7 @@ class Channel:
         """Send one request; return the reply dict (plain JSON).
 
         The request is a message of its own type to the student's kernel
-        (autograder.kernel), answered there by autograder.studentside;
+        (autograder.kernel), answered there by autograder.kernel.studentside;
         what the call prints comes back as text.  ``guard``: the kernel
         first restores its clean state and reports what it found."""
         nonce = uuid.uuid4().hex

@@ -11,7 +11,7 @@ Two isolation levels, best first:
 ``rlimits``
     resource limits and (as root) a private uid only: no file system or
     network isolation.  Used where bubblewrap or namespaces are missing.
-    As root the kernel starts through ``autograder.launch``, which lets
+    As root the kernel starts through ``autograder.sandbox.launch``, which lets
     the private uid reach the environment and the grader's packages even
     below folders it cannot traverse (a course under /root, a 0700
     folder), without opening anything else to it.
@@ -28,6 +28,9 @@ from pathlib import Path
 import psutil
 
 KERNEL_MODULE = "autograder.kernel"
+# The autograder package (the kernel imports autograder.kernel and
+# autograder.protocol from it, read-only).
+AUTOGRADER = Path(__file__).resolve().parent.parent
 # Directories every kernel needs, mounted read-only when they exist.
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
 UID_BASE = 200_000
@@ -213,8 +216,7 @@ def bwrap_args(workdir, ipcdir, env, limits, uid):
     made.add("/tmp")
     for path in python_dirs():
         _mount(args, made, "--ro-bind", path, path)
-    _mount(args, made, "--ro-bind", Path(__file__).resolve().parent,
-           "/opt/autograder/autograder")
+    _mount(args, made, "--ro-bind", AUTOGRADER, "/opt/autograder/autograder")
     # The grader's own course_utils, first on the kernel's sys.path, so
     # the kernel imports exactly what this grader trusts.
     course_utils = package_dir("course_utils")
@@ -329,7 +331,7 @@ def prepare_private_env(course_root=None):
     their own paths (matplotlib finds its data through ``realpath``),
     so they must sit where the uid can read.  The interpreter's own
     installation, when out of reach (a Python under /root/.pyenv), is
-    reached through a descriptor the launcher opens (autograder/launch.py).
+    reached through a descriptor the launcher opens (autograder/sandbox/launch.py).
     ``course_root`` is unused; kept for callers.
     """
     _PRIVATE_ENV.clear()
@@ -340,7 +342,7 @@ def prepare_private_env(course_root=None):
         return str(path) if _searchable(path) else str(mirror(path, deep))
 
     _PRIVATE_ENV["sites"] = [place(p, False) for p in site_dirs()]
-    pkgs = {"autograder": Path(__file__).resolve().parent}
+    pkgs = {"autograder": AUTOGRADER}
     course_utils = package_dir("course_utils")
     if course_utils is not None:
         pkgs["course_utils"] = course_utils
@@ -350,20 +352,20 @@ def prepare_private_env(course_root=None):
 
 
 def launcher_args(uid, ipcdir):
-    """``python -m autograder.launch ...`` for an rlimits kernel as root
-    (see autograder/launch.py); the kernel's argv follows ``--``."""
+    """``python -m autograder.sandbox.launch ...`` for an rlimits kernel as root
+    (see autograder/sandbox/launch.py); the kernel's argv follows ``--``."""
     real = os.path.realpath(sys.executable)
     base = os.path.realpath(sys.base_prefix)
     if not real.startswith(base + os.sep):
         base = str(Path(real).parent.parent)
-    args = [sys.executable, "-m", "autograder.launch", "--uid", str(uid),
+    args = [sys.executable, "-m", "autograder.sandbox.launch", "--uid", str(uid),
             "--env", str(Path(ipcdir) / ".env"), "--base", base,
             "--python", os.path.relpath(real, base)]
     for site in _PRIVATE_ENV.get("sites") or site_dirs():
         args += ["--site", site]
     pkgs = _PRIVATE_ENV.get("pkgs")
     if pkgs is None:
-        pkgs = {"autograder": Path(__file__).resolve().parent}
+        pkgs = {"autograder": AUTOGRADER}
         course_utils = package_dir("course_utils")
         if course_utils is not None:
             pkgs["course_utils"] = course_utils
@@ -384,7 +386,7 @@ def probe_private_uid():
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
                "HOME": tmp, "IPYTHONDIR": tmp + "/.ipython",
                "MPLCONFIGDIR": tmp + "/.mpl",
-               "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+               "PYTHONPATH": str(AUTOGRADER.parent)}
         try:
             done = subprocess.run(
                 launcher_args(uid, tmp) + ["--probe"], env=env, cwd=tmp,
@@ -419,7 +421,7 @@ def kernel_command(isolation, workdir, ipcdir, connection_file, limits,
         argv += drop_privileges(uid) + kernel
         return argv, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, \
             str(workdir)
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = str(AUTOGRADER.parent)
     env["IPYTHONDIR"] = str(Path(ipcdir) / ".ipython")
     if uid is not None:
         return argv + launcher_args(uid, ipcdir) + ["--"] + kernel, env, \

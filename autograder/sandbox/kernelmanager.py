@@ -12,7 +12,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any, DottedObjectName, Unicode
 
-from . import sandbox
+from autograder.sandbox import isolation as sandbox
 
 
 class ReadyClient(AsyncKernelClient):
@@ -68,7 +68,7 @@ class SandboxKernelManager(AsyncKernelManager):
     workdir = Unicode()
     ipcdir = Unicode()
     uid = Any(None)
-    client_class = DottedObjectName("autograder.kernelmanager.ReadyClient")
+    client_class = DottedObjectName("autograder.sandbox.kernelmanager.ReadyClient")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

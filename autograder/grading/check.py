@@ -6,11 +6,12 @@ kernel, the grader's re-run of every test cell, the same scoring and the
 same tamper findings), so a solution that passes here gets full marks
 when graded; a problem names the cell and the reason.
 """
-from . import sandbox, trust_hooks
-from .preflight import PreflightError
-from .execute import passes
-from .notebooks import is_test_cell
-from .worker import run_notebook, score_cells, tamper_findings
+from autograder.sandbox import isolation as sandbox
+from autograder.trusted import findings as trust_hooks
+from autograder.grading.preflight import PreflightError
+from autograder.grading.execute import passes
+from autograder.course.notebooks import is_test_cell
+from autograder.grading.worker import run_notebook, score_cells, tamper_findings
 
 
 def _run(path, master, course, files):

@@ -9,7 +9,7 @@ import nbformat
 from nbgrader.preprocessors import SaveAutoGrades
 from nbgrader.utils import parse_utc
 
-from .worker import REVIEW_FLAGS
+from autograder.grading.worker import REVIEW_FLAGS
 
 
 def _timestamp(course, student, assignment):

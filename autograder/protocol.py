@@ -1,4 +1,7 @@
-"""Plain data across the trust boundary, and proxies for student answers.
+"""The protocol between the grader and the student's kernel: message types,
+and plain data across the trust boundary.
+
+The only module both sides import; it imports nothing else of ours.
 
 Graded test cells run in the grader's own (trusted) process; the names
 in a test cell that mean the student's answers become proxies.  A call
@@ -27,7 +30,7 @@ an object with a lying ``__eq__`` or ``__array__`` cannot reach a
 check.  A value that is not plain data comes back as an ``Opaque``
 stand-in (a callable one as a proxy of its own); a test cell that meets
 one cannot be reproduced outside the student's kernel, and the grader
-keeps the verdict the cell had there (autograder.trusted).
+keeps the verdict the cell had there (autograder.trusted.verdicts).
 
 The same module is imported by the student's kernel (autograder.
 studentside) for the other direction; there, decoding also rebuilds the
@@ -45,6 +48,17 @@ import textwrap
 import types
 
 import numpy as np
+
+# Message types of the grader's requests to the student's kernel (a
+# message of their own on the shell channel: no cell is executed for
+# them), and the marks of a test cell run in the kernel.
+REQUEST = "autograder_request"
+REPLY = "autograder_reply"
+# A test cell's source starts with this when the grader runs it in the
+# kernel: the kernel restores a clean state first.
+GUARD = "#%autograder:test-cell\n"
+# The kernel's report of what it restored, as a display in that cell.
+TAMPER_MIME = "application/x-autograder-tamper+json"
 
 SAFE_KINDS = "biufcUSVMm"
 
@@ -203,7 +217,7 @@ def course_class_name(cls):
     return f"{module}.{qual}" if target is cls else None
 
 
-# Set by the student's kernel (autograder.studentside): wraps a rebuilt
+# Set by the student's kernel (autograder.kernel.studentside): wraps a rebuilt
 # course_utils object so its own calls may use the reference kernels.
 OBJECT_WRAPPER = None
 

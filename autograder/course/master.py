@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from .notebooks import grade_id, is_solution_cell, is_test_cell
+from autograder.course.notebooks import grade_id, is_solution_cell, is_test_cell
 
 
 @dataclass
@@ -28,7 +28,7 @@ class Master:
     locked: dict = field(default_factory=dict)    # grade_id -> cell
     kernelspec: dict = field(default_factory=dict)
     # The instructor's setup code that graded tests run after, in the
-    # grader's re-run (autograder.trusted).
+    # grader's re-run (autograder.trusted.verdicts).
     setup: list = field(default_factory=list)
     # nbgrader's OverwriteCells.add_missing_cells: put deleted test cells
     # back (the course's choice; nbgrader's default is not to, and a

@@ -21,10 +21,11 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 
-from . import sandbox, zmqwait  # noqa: F401 (waits in slices)
-from .kernel import GUARD, REPLY, REQUEST, TAMPER_MIME
-from .kernelmanager import SandboxKernelManager
-from .notebooks import is_test_cell
+from autograder import zmqwait  # noqa: F401 (waits in slices)
+from autograder.sandbox import isolation as sandbox
+from autograder.protocol import GUARD, REQUEST, REPLY, TAMPER_MIME
+from autograder.sandbox.kernelmanager import SandboxKernelManager
+from autograder.course.notebooks import is_test_cell
 
 # More stray processes than this after one cell restart the kernel.
 STRAYS_BEFORE_RESTART = 4
@@ -277,7 +278,7 @@ class Runner:
         self.budget = limits.output_bytes_per_notebook
         self.uid = sandbox.sandbox_uid()
         self.ipcdir = Path(tempfile.mkdtemp(prefix="ag-ipc-"))
-        # autograder.trusted.TrustedTests, when the worker re-checks
+        # autograder.trusted.verdicts.TrustedTests, when the worker re-checks
         # verdicts in the grader's process.
         self.trusted = None
         for path in (self.workdir, self.ipcdir):

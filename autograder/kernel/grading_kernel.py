@@ -1,40 +1,31 @@
 """The grading kernel: ipykernel that restores a clean state for tests.
 
-Started inside the sandbox as ``python -m autograder.kernel -f CONN``.
+Started inside the sandbox as ``python -m autograder.kernel -f CONN``
+(autograder/kernel/__main__.py).
 A cell whose code starts with ``GUARD`` is a graded test cell (it runs
 here as under nbgrader, and the grader re-checks its verdict in its own
-process: autograder.trusted): before it runs, the kernel undoes what student code may have done to bend test
+process: autograder.trusted.verdicts): before it runs, the kernel undoes what student code may have done to bend test
 verdicts (IPython input and AST transformers, custom exception
 handlers, event callbacks, display and exception hooks, monkeypatched
 attributes of numpy, math, builtins, the course package and its check
 helpers) and reports each repair as a ``TAMPER_MIME`` display so that
 the grader can flag the submission.  Student code could still patch
-this class itself; the grader's static scan (autograder.tamper) covers
+this class itself; the grader's static scan (autograder.trusted.scan) covers
 that path.
 
 For the grader's re-run of a test cell, the kernel answers its
 ``autograder_request`` messages (call this function, describe these
-names) through autograder.studentside, and the first request of each
+names) through autograder.kernel.studentside, and the first request of each
 test cell does the same clean-up.
 """
 import importlib
 import json
 import sys
 
-if __name__ == "__main__":
-    # A grading kernel has no debugger: ipykernel then skips importing
-    # debugpy (a tenth of a second of every kernel start).
-    sys.modules.setdefault("debugpy", None)
-
 from ipykernel.ipkernel import IPythonKernel  # noqa: E402
 from ipykernel.kernelapp import IPKernelApp  # noqa: E402
 
-GUARD = "#%autograder:test-cell\n"
-TAMPER_MIME = "application/x-autograder-tamper+json"
-# The trusted grader's requests (autograder.trusted) come as a message
-# type of their own on the shell channel: no cell is executed for them.
-REQUEST = "autograder_request"
-REPLY = "autograder_reply"
+from autograder.protocol import GUARD, REPLY, REQUEST, TAMPER_MIME  # noqa: E402
 WATCHED_MODULES = ("builtins", "math", "numpy", "numpy.testing",
                    "numpy.linalg", "course_utils", "course_utils.checks")
 SHELL_LISTS = ("ast_transformers", "input_transformers_post")
@@ -82,7 +73,7 @@ class GuardedKernel(IPythonKernel):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        from . import studentside  # stubs, safe path, watch
+        from autograder.kernel import studentside  # stubs, safe path, watch
         self._watch = studentside.start(self)
         self._baseline = self._snapshot()
         self.shell_handlers[REQUEST] = self.autograder_request
@@ -155,7 +146,7 @@ class GuardedKernel(IPythonKernel):
                  "metadata": {}},
                 parent=self.get_parent("shell"),
                 ident=self._topic("display_data"))
-        from . import studentside
+        from autograder.kernel import studentside
         # The instructor's test may use the reference kernels that the
         # student's code may not (the grader's re-run of the cell, with
         # the stubs in place, decides whether the answer used them).
@@ -173,7 +164,7 @@ class GuardedKernel(IPythonKernel):
         with plain data, the prints it made and, for the first request
         of a test cell (``guard``), what had to be restored."""
         try:
-            from . import studentside
+            from autograder.kernel import studentside
             self._watch.first_cell()
             content = parent.get("content") or {}
             found = self._restore() if content.get("guard") else []
@@ -192,6 +183,3 @@ def main():
     IPKernelApp.launch_instance(kernel_class=GuardedKernel,
                                 parent_handle=0)
 
-
-if __name__ == "__main__":
-    main()

@@ -9,7 +9,7 @@ import json
 
 import nbformat
 
-from .notebooks import (grade_id, is_solution_cell, is_test_cell,
+from autograder.course.notebooks import (grade_id, is_solution_cell, is_test_cell,
                         nbgrader_meta, source_text)
 
 
