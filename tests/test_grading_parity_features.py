@@ -267,3 +267,27 @@ def test_feedback_keeps_the_pasted_image(graded):
     page = graded["pages"]["right"]
     assert PNG[:40] in page
     assert "see above traceback" not in page.lower()
+
+
+def test_check_fails_a_solution_that_grading_would_not_give_full_marks(
+        tmp_path):
+    """``check`` runs the solutions through the production path: a
+    solution whose test writes to stderr (nbgrader fails the cell) is
+    named with the cell and the reason."""
+    course = build_course(tmp_path / "course")
+    path = course / "source" / ASSIGNMENT / NOTEBOOK
+    nb = nbformat.read(path, 4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "loud":
+            cell.source = cell.source.replace(
+                "def loud(x):", "import sys\ndef loud(x):\n"
+                "    print('computing', file=sys.stderr)")
+    nbformat.write(nb, path)
+    root = [sys.executable, "-m", "autograder", "--course-root",
+            str(course)]
+    subprocess.run(root + ["release"], check=True, capture_output=True)
+    done = subprocess.run(root + ["check", ASSIGNMENT], capture_output=True,
+                          text=True)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "test test_loud fails: it writes to stderr" in done.stdout
+    assert "test_words" not in done.stdout
