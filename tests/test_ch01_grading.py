@@ -466,6 +466,11 @@ def test_blank_release_says_what_is_unwritten(graded):
     messages = _messages(graded, "stub")
     assert "not written yet" in messages["test_forward_difference_values"]
     assert "not written yet" in messages["test_directional_derivative_linear"]
+    # A value the student sets (not a function): named, no NameError.
+    for cell in ("test_best_h_forward", "test_best_h_central"):
+        assert "is not set yet: this exercise is not answered" in " ".join(
+            messages[cell].split()), messages[cell]
+        assert "NameError" not in messages[cell]
 
 
 def test_passing_cells_say_so(graded):
