@@ -40,8 +40,9 @@ import types
 
 import numpy as np
 
-__all__ = ["assert_close", "assert_not_delegating", "call_checked", "check",
-           "fail", "passed", "CheckFailed", "unpack"]
+__all__ = ["answered", "assert_close", "assert_not_delegating",
+           "call_checked", "check", "fail", "passed", "CheckFailed",
+           "unpack"]
 
 TINY = np.finfo(np.float64).tiny
 WIDTH = 76  # nbgrader's Validate dialog cuts longer lines
@@ -1046,6 +1047,23 @@ def fail(message):
     """
     __tracebackhide__ = True
     _fail(message)
+
+
+def answered(get, name):
+    """The value of an answer the student sets in a cell (not a
+    function), or a short failure saying the exercise is not answered.
+
+    get: a lambda that reads the answer, ``lambda: best_h_forward`` (the
+    name is read where the test runs, so the same line works in the
+    student's kernel and when graded).  name: the answer's name.
+    """
+    __tracebackhide__ = True
+    try:
+        return get()
+    except NameError:
+        _fail(f"`{name}` is not set yet: this exercise is not answered. "
+              f"Write the answer in the exercise's cell above, run that "
+              f"cell, then run this test again.")
 
 
 # --------------------------------------------------------------------------

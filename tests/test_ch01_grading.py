@@ -348,11 +348,25 @@ def _build_and_grade(folder):
         alts = [(f"alt{k}", dict(right, **{ex: code.strip() + "\n"
                                            for ex, code in variant.items()}))
                 for k, variant in enumerate(ALT)]
+        # Correct answers that print inside forward_difference: a line
+        # per call, or 300 kB per call (more than a cell may keep).
+        talkers = [(name, dict(right, forward_difference=_print_first(
+            right["forward_difference"], "forward_difference", text)))
+            for name, text in (("chatty", "'checking forward_difference'"),
+                               ("flood", "'x' * 300_000"))]
         return wrong_students(
             right, WRONG, N_WRONG, base={"choose_h": RIGHT_CHOOSE_H},
             cells=lambda ex, code: {SOLUTION_CELL[ex]: code.strip() + "\n"}
-        ) + alts
+        ) + alts + talkers
     return grade_batch(folder, ASSIGNMENT, students)
+
+
+def _print_first(source, name, text):
+    """``source`` with ``print(text)`` as the first statement of the
+    function ``name``."""
+    head = next(line for line in source.splitlines()
+                if line.startswith(f"def {name}("))
+    return source.replace(head, f"{head}\n    print({text})", 1)
 
 
 @pytest.fixture(scope="session")
@@ -368,7 +382,8 @@ _by_exercise = CHAPTER.by_exercise
 def test_every_student_was_graded(graded):
     """Did autograde run for every student without errors?"""
     assert graded["errors"] == {}
-    students = ({"stub", "solution"} | {f"wrong{k}" for k in range(N_WRONG)}
+    students = ({"stub", "solution", "chatty", "flood"}
+                | {f"wrong{k}" for k in range(N_WRONG)}
                 | {f"alt{k}" for k in range(len(ALT))})
     assert set(graded["scores"]) == students
 
@@ -451,6 +466,11 @@ def test_blank_release_says_what_is_unwritten(graded):
     messages = _messages(graded, "stub")
     assert "not written yet" in messages["test_forward_difference_values"]
     assert "not written yet" in messages["test_directional_derivative_linear"]
+    # A value the student sets (not a function): named, no NameError.
+    for cell in ("test_best_h_forward", "test_best_h_central"):
+        assert "is not set yet: this exercise is not answered" in " ".join(
+            messages[cell].split()), messages[cell]
+        assert "NameError" not in messages[cell]
 
 
 def test_passing_cells_say_so(graded):
@@ -480,3 +500,31 @@ def test_feedback_html_is_produced(graded):
 def test_csv_export(graded):
     """Does the CSV export list every student with the right total?"""
     CHAPTER.check_csv_export(graded)
+
+
+def test_prints_inside_a_call_keep_their_points(graded):
+    """What the student's function prints while a test calls it shows in
+    that test cell's output, before the passing line, and a flood of it
+    is cut at the cell's limit without costing a point."""
+    for student in ("chatty", "flood"):
+        CHAPTER.check_full_marks(graded, student)
+    nb = nbformat.read(CHAPTER.autograded(graded, "chatty"), 4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get(
+        "grade_id") == "test_forward_difference_values")
+    text = "".join(o.get("text", "") for o in cell.outputs
+                   if o.get("name") == "stdout")
+    assert "checking forward_difference" in text
+    assert text.index("checking") < text.index("\u2713")
+    codes = {f.split(":", 1)[0] for f in graded["rows"]["flood"]["flags"]}
+    assert "output-truncated" in codes, graded["rows"]["flood"]
+    assert "tamper" not in codes, graded["rows"]["flood"]
+
+
+def test_delegation_is_named(graded):
+    """A student who calls a ready-made derivative reads why it does not
+    count (the reference is not there for the answer when graded)."""
+    flat = " ".join(_messages(graded, "wrong3")[
+        "test_forward_difference_values"].split())
+    assert "calling a ready-made version does not count" in flat
+    assert "numpy.gradient" in _messages(graded, "wrong5")[
+        "test_central_difference_values"]

@@ -320,7 +320,9 @@ def build(root):
         """, numerical_gradient="pass"))
     import course_utils.derivatives as cud_module
     copied = inspect.getsource(cud_module)
-    add(Case("reference_source_copied", 4, "tamper"),
+    # Pasted reference source is the student's own code to Python: it
+    # keeps its points, and the similarity note tells the instructor.
+    add(Case("reference_source_copied", 4, "similar-to-reference"),
         attack(root, copied, numerical_gradient="pass"))
 
     # -- the kernel itself ------------------------------------------------
