@@ -46,8 +46,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -p no:cacheprovider \
 	  -p autograder.zmqwait --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg solutions
 
-# Regenerate the student release (notebooks/) from solutions/.
+# Regenerate the student release (notebooks/) from solutions/, after
+# copying the shared markdown cells (solutions/*.md) into every chapter.
 release: $(STAMP)
+	$(BIN)/python -m autograder.course.shared_text
 	$(BIN)/course-autograder release
 
 bench: $(STAMP)

@@ -122,3 +122,20 @@ def test_release_has_only_notebooks(name):
         assert not rel.endswith((".py", ".md", ".pyc", ".txt")), (
             f"notebooks/{name}/{rel} should not be released"
         )
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_shared_cells_say_what_their_one_source_says(name):
+    """The "how to work" cell (and any other shared markdown cell) of
+    every chapter, in solutions/ and in the release, is the one file in
+    solutions/ rendered for that chapter: `make release` copies it."""
+    import nbformat
+
+    from autograder.course.shared_text import rendered, shared_cells
+    for step in ("solutions", "notebooks"):
+        path = next((ROOT / step / name).glob("*.ipynb"))
+        cells = shared_cells(nbformat.read(path, as_version=4))
+        assert [n for _, n in cells] == ["how_to_work.md"], (step, name)
+        for cell, shared in cells:
+            assert cell.source == rendered(ROOT / "solutions", shared,
+                                           name), (step, name)
