@@ -96,6 +96,15 @@ def source_notebook():
                             "assert np.allclose(A @ x, b)", points=2),
         _answer("loud", "def loud(x):\n    return 2 * x"),
         _test("test_loud", "assert loud(3) == 6"),
+        _answer("positive", "class Negative(ValueError):\n    pass\n\n"
+                            "def positive(x):\n    if x < 0:\n"
+                            "        raise Negative(f'{x} < 0')\n"
+                            "    return x"),
+        # The student's own exception class, caught as its built-in base.
+        _test("test_positive", "try:\n    positive(-1)\n"
+                               "except ValueError:\n    raised = True\n"
+                               "else:\n    raised = False\n"
+                               "assert raised and positive(2) == 2"),
         _answer("slow", "def slow():\n    return 42"),
         _test("test_slow", "assert slow() == 42"),
     ]
@@ -225,7 +234,7 @@ def test_the_features_cost_and_keep_what_they_should(graded):
     """The reference verdicts themselves, so that agreeing with nbgrader
     cannot mean both graders missed a feature."""
     right = _cells(graded, "right")
-    assert sum(right.values()) == 8
+    assert sum(right.values()) == 9
     assert _cells(graded, "right_loops") == right
     assert sum(_cells(graded, "blank").values()) == 0
     wrong = _cells(graded, "wrong")
@@ -237,7 +246,7 @@ def test_the_features_cost_and_keep_what_they_should(graded):
     assert _cells(graded, "slow")["test_slow"] == 0
     assert _cells(graded, "setup")["test_total"] == 1
     assert _cells(graded, "deleted")["test_middle"] == 0
-    assert sum(_cells(graded, "deleted").values()) == 7
+    assert sum(_cells(graded, "deleted").values()) == 8
 
 
 def test_the_report_says_which_verdicts_came_from_the_kernel(graded):
@@ -258,6 +267,7 @@ def test_the_report_says_which_verdicts_came_from_the_kernel(graded):
     for flag in graded["rows"]["right"]["flags"]:
         assert "test_words" not in flag and "test_frame" not in flag
         assert "test_total" not in flag and "test_middle" not in flag
+        assert "test_positive" not in flag
 
 
 def test_feedback_keeps_the_pasted_image(graded):

@@ -351,6 +351,13 @@ def _describe(ns, names):
     return out
 
 
+def _builtin_bases(exc):
+    """Names of the built-in exception classes ``exc`` is an instance of,
+    nearest first (a student's ``class Diverged(ValueError)``)."""
+    return [c.__name__ for c in type(exc).__mro__
+            if c.__module__ == "builtins"][:10]
+
+
 def _student_frames(exc):
     lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
     # Drop this module's own frame(s): the student sees their code only.
@@ -510,6 +517,7 @@ def answer(text):
                 result = func(*args, **kwargs)
             except BaseException as exc:  # the student's error, reported
                 reply.update(ok=False, ename=type(exc).__name__,
+                             bases=_builtin_bases(exc),
                              evalue=str(exc)[:2000],
                              traceback=_student_frames(exc))
             else:
@@ -525,6 +533,7 @@ def answer(text):
                 value = getattr(obj, str(request["name"]))
             except BaseException as exc:  # the student's error, reported
                 reply.update(ok=False, ename=type(exc).__name__,
+                             bases=_builtin_bases(exc),
                              evalue=str(exc)[:2000],
                              traceback=_student_frames(exc))
             else:

@@ -81,16 +81,24 @@ def _has_opaque(value, depth=0):
 
 def _student_exception(reply):
     """The exception to raise in the test for the student's error."""
-    ename = str(reply.get("ename", "Exception"))
+    ename = str(reply.get("ename", "Exception"))[:200]
     evalue = str(reply.get("evalue", ""))
-    cls = getattr(builtins, ename, None)
-    if not (isinstance(cls, type) and issubclass(cls, Exception)):
+    exc = None
+    bases = reply.get("bases")
+    for name in [ename] + (bases if isinstance(bases, list) else []):
+        cls = getattr(builtins, str(name), None)
+        if isinstance(cls, type) and issubclass(cls, Exception):
+            try:
+                # The student's own subclass stays one of the built-in
+                # class it extends: `except ValueError` catches it.
+                made = cls if cls.__name__ == ename else type(
+                    ename, (cls,), {"__module__": "__main__"})
+                exc = made(evalue)
+                break
+            except Exception:  # a class that wants other arguments
+                continue
+    if exc is None:
         exc = StudentError(f"{ename}: {evalue}")
-    else:
-        try:
-            exc = cls(evalue)
-        except Exception:
-            exc = StudentError(f"{ename}: {evalue}")
     exc._student_traceback = [str(x) for x in reply.get("traceback", [])]
     return exc
 
