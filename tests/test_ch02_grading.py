@@ -115,6 +115,11 @@ def lls_objective(A, b, x):
     r = A @ x - b
     return float(np.sum(r**2))
 """, 1),
+        ("returns a (1, 1) array, not a number", """
+def lls_objective(A, b, x):
+    r = A @ np.reshape(x, (-1, 1)) - np.reshape(b, (-1, 1))
+    return r.T @ r
+""", 0),
         ("delegates to course_utils.descent", """
 from course_utils.descent import lls_objective as _lls
 
@@ -188,6 +193,9 @@ def gradient_descent(grad, x0, lr, tol=1e-8, max_iter=10_000):
     run = cd.gradient_descent(grad, x0, lr=lr, tol=tol, max_iter=max_iter)
     return run.x, run.n_iter
 """, 0),
+        ("returns (num_iters, x): the pair in the wrong order",
+         _gd().replace("return x, k", "return k, x").replace(
+             "return x, max_iter", "return max_iter, x"), 1),
     ],
     "max_stable_lr": [
         ("the eigenvalues of A instead of 2 A^T A", """
@@ -241,6 +249,11 @@ candidate_lrs = [0.001, 0.005, 0.01, 0.011, 0.012, 0.02, 0.1]
 iterations_needed = "691"
 diverging_lrs = [0.01, 0.011, 0.012, 0.02, 0.1]
 """, 0),
+        ("no candidate diverges (an empty list)", """
+candidate_lrs = [0.001, 0.005, 0.01, 0.011, 0.012, 0.02, 0.1]
+iterations_needed = 691
+diverging_lrs = []
+""", 1),
     ],
     "bb_step": [
         ("BB2 (s.y / y.y) where BB1 is asked", """
@@ -287,6 +300,8 @@ def gradient_descent_bb(grad, x0, lr0, tol=1e-8, max_iter=10_000):
                               max_iter=max_iter)
     return run.x, run.n_iter
 """, 0),
+        ("returns (num_iters, x): the pair in the wrong order",
+         RIGHT_GD_BB.replace("return x, k", "return k, x"), 0),
     ],
 }
 
@@ -417,6 +432,120 @@ def gradient_descent_bb(grad, x0, lr0, tol=1e-8, max_iter=10_000):
         count += 1
     return x, count
 """,
+    },
+    {  # other names, lists for pairs, a set, SVD, sums over products
+        "lls_objective": """
+def lls_objective(A, b, x):
+    residual = np.dot(A, np.ravel(x)) - np.ravel(b)
+    return float(np.sum(residual * residual))
+""",
+        "lls_gradient": """
+def lls_gradient(A, b, x):
+    shape = np.shape(x)
+    residual = np.dot(A, np.ravel(x)) - np.ravel(b)
+    return np.reshape(2.0 * np.dot(residual, A), shape)
+""",
+        "gradient_descent": """
+def gradient_descent(grad, x0, lr, tol=1e-8, max_iter=10_000):
+    point = x0.copy().astype(float)
+    steps = 0
+    norms = []
+    while True:
+        direction = np.asarray(grad(point))
+        norms.append(np.linalg.norm(direction))
+        if not np.isfinite(norms[-1]) or norms[-1] > 1e12 * norms[0]:
+            raise ValueError("Gradient descent diverged with learning "
+                             "rate " + str(lr))
+        if norms[-1] <= tol or steps >= max_iter:
+            return [point, steps]
+        point = point - lr * direction
+        steps = steps + 1
+""",
+        "max_stable_lr": """
+def max_stable_lr(A):
+    sigma = np.linalg.svd(np.asarray(A, dtype=float), compute_uv=False)
+    L = 2 * sigma[0] ** 2  # the top eigenvalue of 2 A^T A
+    return 2 / L
+""",
+        "theory": """
+candidate_lrs = [0.001, 0.005, 0.01, 0.011, 0.012, 0.02, 0.1]
+kappa = 100
+iterations_needed = np.int64(np.ceil(np.log(1e6) * 1 /
+                                     np.log((kappa + 1) / (kappa - 1))))
+H = 2 * np.array([[4.0, 2.0], [3.0, 8.0]]).T @ np.array([[4.0, 2.0],
+                                                         [3.0, 8.0]])
+limit = 2 / np.linalg.eigvalsh(H).max()
+diverging_lrs = {lr for lr in candidate_lrs if lr > limit}
+""",
+        "bb_step": """
+def bb_step(s, y):
+    return float(np.sum(s * s) / np.sum(s * y))
+""",
+        "gradient_descent_bb": """
+def gradient_descent_bb(grad, x0, lr0, tol=1e-8, max_iter=10_000):
+    point = np.array(x0, dtype=np.float64)
+    direction = np.asarray(grad(point), dtype=np.float64)
+    first = np.linalg.norm(direction)
+    step = lr0
+    for n in range(max_iter + 1):
+        size = np.linalg.norm(direction)
+        if not np.isfinite(size) or size > 1e12 * first:
+            raise ValueError(f"diverged; learning rate was {step}")
+        if size <= tol or n == max_iter:
+            return [point, n]
+        new_point = point - step * direction
+        new_direction = np.asarray(grad(new_point), dtype=np.float64)
+        step = bb_step(new_point - point, new_direction - direction)
+        point, direction = new_point, new_direction
+""",
+    },
+    {  # a frozenset and an array of rates, a tuple of numbers, einsum
+        "lls_objective": """
+def lls_objective(A, b, x):
+    r = np.einsum("ij,j->i", A, np.ravel(x)) - np.ravel(b)
+    return np.einsum("i,i->", r, r).item()
+""",
+        "lls_gradient": """
+def lls_gradient(A, b, x):
+    r = np.einsum("ij,j->i", A, np.ravel(x)) - np.ravel(b)
+    return (2 * np.einsum("ij,i->j", A, r)).reshape(np.shape(x))
+""",
+        "gradient_descent": """
+def gradient_descent(grad, x0, lr, tol=1e-8, max_iter=10_000):
+    x = 1.0 * np.asarray(x0)  # a new float array
+    g = grad(x)
+    limit = 1e12 * np.linalg.norm(g)
+    for num_iters in range(max_iter):
+        if np.linalg.norm(g) <= tol:
+            break
+        x = x - lr * g
+        g = grad(x)
+        norm = np.linalg.norm(g)
+        if np.isnan(norm) or np.isinf(norm) or norm > limit:
+            raise ValueError(f"diverged after {num_iters + 1} steps, "
+                             f"lr={lr} is too large")
+    else:
+        num_iters = max_iter
+    return x, num_iters
+""",
+        "max_stable_lr": """
+def max_stable_lr(A):
+    H = 2 * np.asarray(A, dtype=float).T @ np.asarray(A, dtype=float)
+    return float(2 / np.linalg.eigvalsh(H)[-1])
+""",
+        "theory": """
+candidate_lrs = [0.001, 0.005, 0.01, 0.011, 0.012, 0.02, 0.1]
+iterations_needed = int(np.ceil(-6 * np.log(10) / np.log(99 / 101)))
+diverging_lrs = frozenset(np.array(candidate_lrs)[
+    np.array(candidate_lrs) > 2 / 170.10382610480494])
+""",
+        "bb_step": """
+def bb_step(s, y):
+    s, y = np.asarray(s, dtype=float), np.asarray(y, dtype=float)
+    return np.tensordot(s, s, axes=s.ndim) / np.tensordot(s, y, axes=s.ndim)
+""",
+        "gradient_descent_bb": RIGHT_GD_BB.replace(
+            "return x, k", "return (x, k)"),
     },
 ]
 # Cells holding the exercise code (solution cells' grade ids).
