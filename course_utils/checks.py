@@ -1099,8 +1099,9 @@ _KIND_TEXT = {"number": "one number", "array": "an array or a list"}
 
 
 def _kind_of(value):
-    """"number" (one number), "array" (a list or an array with at least
-    one axis) or None (anything else: None, text, a dict)."""
+    """The kind of a returned value: "number" (one number), "array" (a
+    list or an array with at least one axis) or None (anything else:
+    None, text, a dict)."""
     if isinstance(value, (str, bytes, dict, set, frozenset)) or value is None:
         return None
     try:

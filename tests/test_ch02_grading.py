@@ -12,10 +12,16 @@ exercise's expected score is pinned, so a mistake must cost exactly that
 exercise's points and no other's.
 """
 
+import contextlib
+import io
+import warnings
+
+import nbformat
+import numpy as np
 import pytest
 
 from chapter_grading import Chapter, grade_batch, wrong_students
-from nbgrader_course import graded_once
+from nbgrader_course import ROOT, graded_once, solution_sources
 from nbgrader_course import failure_messages
 
 ASSIGNMENT = "02_gradient_descent"
@@ -554,7 +560,6 @@ N_WRONG = max(len(v) for v in WRONG.values())
 # Messages a student sees for a few mistakes: (student, cell, words).
 MESSAGES = [
     ("wrong0", "test_lls_objective_values", "the wrong value"),
-    ("wrong1", "test_lls_gradient_values", "wrong values"),
     ("wrong3", "test_gradient_descent_counts", "changed its input `x0`"),
     ("wrong4", "test_gradient_descent_diverges", "returned normally"),
     ("wrong6", "test_gradient_descent_solves", "cd.gradient_descent"),
@@ -562,6 +567,40 @@ MESSAGES = [
     ("wrong4", "test_bb_step_any_shape", "one number"),
     ("wrong1", "test_gradient_descent_bb_rules", "num_iters should be 2"),
     ("wrong5", "test_gradient_descent_counts", "tolerance before updating"),
+    # the pair returned the wrong way round is named as such
+    ("wrong7", "test_gradient_descent_solves",
+     "returned its values in the wrong order: it should return (x, "
+     "num_iters)"),
+    ("wrong7", "test_gradient_descent_counts", "in the wrong order"),
+    ("wrong6", "test_gradient_descent_bb_solves",
+     "returned its values in the wrong order: it should return (x, "
+     "num_iters)"),
+    # x0 changed in place is caught around a run that returns normally
+    ("wrong3", "test_gradient_descent_diverges", "changed its input `x0`"),
+    ("wrong2", "test_gradient_descent_bb_rules", "changed its input `x0`"),
+    # the theory answers: what exactly is wrong with the value
+    ("wrong0", "test_theory_iterations", "round up, not down"),
+    ("wrong1", "test_theory_iterations", "the rate 1 - 1/kappa"),
+    ("wrong5", "test_theory_diverging", "diverging_lrs is empty"),
+    ("wrong3", "test_theory_diverging", "and also some that converge"),
+    ("wrong2", "test_theory_diverging", "eigenvalues of A itself"),
+    # broadcasting is named where it happened, and only there
+    ("wrong3", "test_lls_objective_shapes", "broadcasts to a matrix"),
+    ("wrong3", "test_lls_gradient_shapes", "broadcasts to a matrix"),
+    ("wrong4", "test_lls_gradient_shapes", "the shape of x, e.g. with "
+     ".reshape"),
+    ("wrong4", "test_lls_objective_shapes", "return it as a float"),
+    # a mean over the N equations: N is the number of entries of b
+    ("wrong1", "test_lls_objective_shapes",
+     "3 times too small, and 3 is the number of entries in `b`: a mean"),
+    ("wrong1", "test_lls_gradient_values", "the transpose is missing"),
+]
+# Words a message must not say for a mistake (it would point elsewhere).
+NOT_SAID = [
+    ("wrong4", "test_lls_gradient_shapes", "broadcast"),
+    ("wrong4", "test_lls_objective_shapes", "broadcast"),
+    ("wrong3", "test_max_stable_lr_rectangular", "number of"),
+    ("wrong1", "test_lls_objective_shapes", "entries in `A`"),
 ]
 
 
@@ -569,18 +608,22 @@ CHAPTER = Chapter(NB_NAME, EXERCISES, WRONG)
 _expected = CHAPTER.expected
 
 
+def _students(right):
+    """[(name, {cell: source})]: wrong students, then the other correct
+    styles; ``right``: the solution's sources."""
+    alts = [(f"alt{k}", dict(right, **{
+        SOLUTION_CELL[ex]: code.strip() + "\n"
+        for ex, code in alt.items()})) for k, alt in enumerate(ALT)]
+    return wrong_students(
+        right, WRONG, N_WRONG,
+        base={"gradient_descent_bb": RIGHT_GD_BB.strip() + "\n"},
+        cells=lambda ex, code: {SOLUTION_CELL[ex]: code.strip() + "\n"}
+    ) + alts
+
+
 def _build_and_grade(folder):
     """The batch: wrong students, then the other correct styles."""
-    def students(right):
-        alts = [(f"alt{k}", dict(right, **{
-            SOLUTION_CELL[ex]: code.strip() + "\n"
-            for ex, code in alt.items()})) for k, alt in enumerate(ALT)]
-        return wrong_students(
-            right, WRONG, N_WRONG,
-            base={"gradient_descent_bb": RIGHT_GD_BB.strip() + "\n"},
-            cells=lambda ex, code: {SOLUTION_CELL[ex]: code.strip() + "\n"}
-        ) + alts
-    return grade_batch(folder, ASSIGNMENT, students)
+    return grade_batch(folder, ASSIGNMENT, _students)
 
 
 @pytest.fixture(scope="session")
@@ -647,6 +690,96 @@ def test_students_read_what_is_wrong(graded, student, cell, words):
     assert text.startswith("\u2717 Test failed: "), text
     assert "Traceback" not in text and "checks.py" not in text, text
     assert words in " ".join(text.split()), text
+
+
+@pytest.mark.parametrize("student, cell, words", NOT_SAID)
+def test_messages_do_not_point_elsewhere(graded, student, cell, words):
+    """Does a failing cell avoid naming a mistake the student did not make?"""
+    messages = CHAPTER.messages(graded, student, joined=True)
+    assert cell in messages, f"{cell} did not fail for {student}"
+    assert words not in messages[cell], messages[cell]
+
+
+def _run_release_cells(sources):
+    """{graded cell: (passed, printed text)}: the release's graded cells
+    (their visible tests only, as Validate runs them) on a student's
+    answers, executed here in one namespace."""
+    release = nbformat.read(ROOT / "notebooks" / ASSIGNMENT / NOTEBOOK, 4)
+    ns = {"__name__": "__main__"}
+    out = {}
+    for cell in release.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code":
+            continue
+        if meta.get("grade_id") == "setup":
+            code = "\n".join(line for line in cell.source.splitlines()
+                             if not line.startswith("%"))
+        elif meta.get("solution"):
+            code = sources[meta["grade_id"]]
+        elif meta.get("grade"):
+            code = cell.source
+        else:
+            continue
+        printed = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(printed), \
+                    warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                exec(compile(code, f"<{meta['grade_id']}>", "exec"), ns)
+            ok = True
+        except Exception:  # noqa: BLE001 - a failed test, or the answer's
+            ok = False
+        if meta.get("grade"):
+            out[meta["grade_id"]] = (ok, printed.getvalue())
+    return out
+
+
+def test_visible_tests_agree_with_grading(graded):
+    """Does Validate's verdict match the grade for every student?
+
+    A visible test that passes prints a claim; for every student of the
+    batch, a cell that loses points when graded must fail in Validate
+    too, or print that only the format was checked; a cell that fails in
+    Validate must lose its points when graded."""
+    source = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, 4)
+    right = solution_sources(source)
+    students = [("solution", right)] + _students(right)
+    format_only = "checked when graded"
+    for name, sources in students:
+        cells = CHAPTER.cells(graded, name)
+        for cell, (ok, printed) in _run_release_cells(sources).items():
+            score, most = cells[cell]
+            if ok and score < most:
+                assert format_only in printed, (name, cell, printed)
+            if ok and format_only not in printed:
+                assert "\u2713" in printed, (name, cell, printed)
+            if not ok:
+                assert score == 0, (name, cell)
+
+
+def test_unpack_in_order_names_a_swapped_pair():
+    """Are the right values in the wrong order named as such?"""
+    from course_utils.checks import CheckFailed, unpack_in_order
+    pair = ("x", "num_iters"), ("array", "number")
+    x = np.array([3.0, 5.0])
+    assert unpack_in_order((x, 12), *pair)[1] == 12
+    assert unpack_in_order([x, np.int64(12)], *pair)[1] == 12
+    with pytest.raises(CheckFailed) as info:
+        unpack_in_order((12, x), *pair, call="gradient_descent(...)")
+    text = str(info.value)
+    assert "wrong order" in text and "(x, num_iters)" in text, text
+    # chapter 03's fit_w: (w, costs), a number and a list of costs
+    with pytest.raises(CheckFailed) as info:
+        unpack_in_order(([4.0, 2.5, 2.1], 0.7), ("w", "costs"),
+                        ("number", "array"), call="fit_w(x, y, ...)")
+    text = str(info.value)
+    assert "wrong order" in text and "`return w, costs`" in text, text
+    assert unpack_in_order((0.7, [4.0, 2.5]), ("w", "costs"),
+                           ("number", "array"))[0] == 0.7
+    # wrong kinds that are not a swap are left to the value checks
+    assert unpack_in_order((x, x), *pair)[0] is x
+    with pytest.raises(CheckFailed, match="should return 2 values"):
+        unpack_in_order(np.zeros(3), *pair)
 
 
 def test_feedback_html_is_produced(graded):
