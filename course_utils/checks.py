@@ -239,21 +239,30 @@ def _power_of_input(factor, inputs):
 
 
 def _count_of_input(factor, inputs):
-    """(argument, N, larger) when factor is N or 1/N, N > 2 the number of
-    samples (entries along the first axis) of an array or list input."""
-    for arg, value in inputs:
-        if not isinstance(value, (np.ndarray, list, tuple)):
-            continue
+    """(what, N, larger) when factor is N or 1/N, N > 2 the number of
+    samples (entries along the first axis) of an array or list input;
+    what: "entries in `y`", or "rows of `A`" for a matrix.  Vectors are
+    tried first: a count they explain is the simpler reading."""
+    def ndim(value):
+        try:
+            return np.ndim(value)
+        except Exception:  # noqa: BLE001 - a ragged list
+            return 1
+    found = [(arg, value) for arg, value in inputs
+             if isinstance(value, (np.ndarray, list, tuple))]
+    for arg, value in sorted(found, key=lambda item: ndim(item[1]) > 1):
         try:
             count = len(value)
         except TypeError:  # a 0-d array
             continue
         if count <= 2:
             continue
+        what = (f"rows of `{arg}`" if ndim(value) > 1
+                else f"entries in `{arg}`")
         if np.isclose(factor, count, rtol=1e-3):
-            return arg, count, True
+            return what, count, True
         if np.isclose(factor * count, 1.0, rtol=1e-3):
-            return arg, count, False
+            return what, count, False
     return None
 
 
@@ -291,14 +300,12 @@ def _factor_message(name, factor, n, inputs):
                 f"{value:g} here): {why}")
     count = _count_of_input(factor, inputs)
     if count is not None:
-        arg, N, larger = count
+        what, N, larger = count
         if larger:
             return (f"{name} is {N} times too large, and {N} is the number "
-                    f"of entries in `{arg}`: a sum where a mean (1/N) is "
-                    f"wanted?")
+                    f"of {what}: a sum where a mean (1/N) is wanted?")
         return (f"{name} is {N} times too small, and {N} is the number of "
-                f"entries in `{arg}`: a mean (an extra 1/N) where a sum is "
-                f"wanted?")
+                f"{what}: a mean (an extra 1/N) where a sum is wanted?")
     if np.isclose(factor, 2.0, rtol=1e-3):
         return (f"{name} is twice as large as it should be: there is a "
                 f"factor 2 too many in your formula.")
@@ -1098,4 +1105,60 @@ def unpack(result, names, call="your function"):
     _fail(
         f"{call} should return {len(names)} values, ({listed}), as in "
         f"`return {listed}`, but it returned {_describe(result)}."
+    )
+
+
+# --------------------------------------------------------------------------
+# unpack_in_order: the right values, returned in the wrong order
+# --------------------------------------------------------------------------
+__all__ += ["unpack_in_order"]
+
+_KIND_TEXT = {"number": "one number", "array": "an array or a list"}
+
+
+def _kind_of(value):
+    """The kind of a returned value: "number" (one number), "array" (a
+    list or an array with at least one axis) or None (anything else:
+    None, text, a dict)."""
+    if isinstance(value, (str, bytes, dict, set, frozenset)) or value is None:
+        return None
+    try:
+        arr = np.asarray(value)
+    except Exception:  # noqa: BLE001 - a ragged list: still a list
+        return "array" if isinstance(value, (list, tuple)) else None
+    if arr.dtype.kind not in "biufc":
+        return "array" if arr.ndim >= 1 and isinstance(
+            value, (list, tuple, np.ndarray)) else None
+    return "number" if arr.ndim == 0 else "array"
+
+
+def unpack_in_order(result, names, kinds, call="your function"):
+    """Like ``unpack``, and say so when the values come back swapped.
+
+    result: what the student's function returned.
+    names: what it should return, in order, e.g. ("x", "num_iters").
+    kinds: for each name "number" (one number) or "array" (an array or
+      a list), e.g. ("array", "number").
+    call: how to call the call in a message.
+    Returns the values as a tuple.  Raises AssertionError (CheckFailed)
+    when the result is not a tuple or list of len(names) values (as
+    ``unpack``), or when its values have the kinds asked for only in
+    another order (`return num_iters, x` for `return x, num_iters`): the
+    message then says that the order is wrong.
+    """
+    __tracebackhide__ = True
+    values = unpack(result, names, call)
+    got = [_kind_of(v) for v in values]
+    kinds = tuple(kinds)
+    if None in got or tuple(got) == kinds or sorted(got) != sorted(kinds):
+        return values
+    listed = ", ".join(names)
+    where = next(i for i, (g, k) in enumerate(zip(got, kinds)) if g != k)
+    nth = ("first", "second", "third", "fourth")
+    which = nth[where] if where < len(nth) else f"number {where + 1}"
+    _fail(
+        f"{call} returned its values in the wrong order: it should return "
+        f"({listed}), as in `return {listed}`, but its {which} value is "
+        f"{_KIND_TEXT[got[where]]}, where `{names[where]}` "
+        f"({_KIND_TEXT[kinds[where]]}) belongs."
     )

@@ -12,10 +12,16 @@ exercise's expected score is pinned, so a mistake must cost exactly that
 exercise's points and no other's.
 """
 
+import contextlib
+import io
+import warnings
+
+import nbformat
+import numpy as np
 import pytest
 
 from chapter_grading import Chapter, grade_batch, wrong_students
-from nbgrader_course import graded_once
+from nbgrader_course import ROOT, graded_once, solution_sources
 from nbgrader_course import failure_messages
 
 ASSIGNMENT = "02_gradient_descent"
@@ -115,6 +121,11 @@ def lls_objective(A, b, x):
     r = A @ x - b
     return float(np.sum(r**2))
 """, 1),
+        ("returns a (1, 1) array, not a number", """
+def lls_objective(A, b, x):
+    r = A @ np.reshape(x, (-1, 1)) - np.reshape(b, (-1, 1))
+    return r.T @ r
+""", 0),
         ("delegates to course_utils.descent", """
 from course_utils.descent import lls_objective as _lls
 
@@ -188,6 +199,9 @@ def gradient_descent(grad, x0, lr, tol=1e-8, max_iter=10_000):
     run = cd.gradient_descent(grad, x0, lr=lr, tol=tol, max_iter=max_iter)
     return run.x, run.n_iter
 """, 0),
+        ("returns (num_iters, x): the pair in the wrong order",
+         _gd().replace("return x, k", "return k, x").replace(
+             "return x, max_iter", "return max_iter, x"), 1),
     ],
     "max_stable_lr": [
         ("the eigenvalues of A instead of 2 A^T A", """
@@ -241,6 +255,11 @@ candidate_lrs = [0.001, 0.005, 0.01, 0.011, 0.012, 0.02, 0.1]
 iterations_needed = "691"
 diverging_lrs = [0.01, 0.011, 0.012, 0.02, 0.1]
 """, 0),
+        ("no candidate diverges (an empty list)", """
+candidate_lrs = [0.001, 0.005, 0.01, 0.011, 0.012, 0.02, 0.1]
+iterations_needed = 691
+diverging_lrs = []
+""", 1),
     ],
     "bb_step": [
         ("BB2 (s.y / y.y) where BB1 is asked", """
@@ -287,6 +306,8 @@ def gradient_descent_bb(grad, x0, lr0, tol=1e-8, max_iter=10_000):
                               max_iter=max_iter)
     return run.x, run.n_iter
 """, 0),
+        ("returns (num_iters, x): the pair in the wrong order",
+         RIGHT_GD_BB.replace("return x, k", "return k, x"), 0),
     ],
 }
 
@@ -418,6 +439,120 @@ def gradient_descent_bb(grad, x0, lr0, tol=1e-8, max_iter=10_000):
     return x, count
 """,
     },
+    {  # other names, lists for pairs, a set, SVD, sums over products
+        "lls_objective": """
+def lls_objective(A, b, x):
+    residual = np.dot(A, np.ravel(x)) - np.ravel(b)
+    return float(np.sum(residual * residual))
+""",
+        "lls_gradient": """
+def lls_gradient(A, b, x):
+    shape = np.shape(x)
+    residual = np.dot(A, np.ravel(x)) - np.ravel(b)
+    return np.reshape(2.0 * np.dot(residual, A), shape)
+""",
+        "gradient_descent": """
+def gradient_descent(grad, x0, lr, tol=1e-8, max_iter=10_000):
+    point = x0.copy().astype(float)
+    steps = 0
+    norms = []
+    while True:
+        direction = np.asarray(grad(point))
+        norms.append(np.linalg.norm(direction))
+        if not np.isfinite(norms[-1]) or norms[-1] > 1e12 * norms[0]:
+            raise ValueError("Gradient descent diverged with learning "
+                             "rate " + str(lr))
+        if norms[-1] <= tol or steps >= max_iter:
+            return [point, steps]
+        point = point - lr * direction
+        steps = steps + 1
+""",
+        "max_stable_lr": """
+def max_stable_lr(A):
+    sigma = np.linalg.svd(np.asarray(A, dtype=float), compute_uv=False)
+    L = 2 * sigma[0] ** 2  # the top eigenvalue of 2 A^T A
+    return 2 / L
+""",
+        "theory": """
+candidate_lrs = [0.001, 0.005, 0.01, 0.011, 0.012, 0.02, 0.1]
+kappa = 100
+iterations_needed = np.int64(np.ceil(np.log(1e6) * 1 /
+                                     np.log((kappa + 1) / (kappa - 1))))
+H = 2 * np.array([[4.0, 2.0], [3.0, 8.0]]).T @ np.array([[4.0, 2.0],
+                                                         [3.0, 8.0]])
+limit = 2 / np.linalg.eigvalsh(H).max()
+diverging_lrs = {lr for lr in candidate_lrs if lr > limit}
+""",
+        "bb_step": """
+def bb_step(s, y):
+    return float(np.sum(s * s) / np.sum(s * y))
+""",
+        "gradient_descent_bb": """
+def gradient_descent_bb(grad, x0, lr0, tol=1e-8, max_iter=10_000):
+    point = np.array(x0, dtype=np.float64)
+    direction = np.asarray(grad(point), dtype=np.float64)
+    first = np.linalg.norm(direction)
+    step = lr0
+    for n in range(max_iter + 1):
+        size = np.linalg.norm(direction)
+        if not np.isfinite(size) or size > 1e12 * first:
+            raise ValueError(f"diverged; learning rate was {step}")
+        if size <= tol or n == max_iter:
+            return [point, n]
+        new_point = point - step * direction
+        new_direction = np.asarray(grad(new_point), dtype=np.float64)
+        step = bb_step(new_point - point, new_direction - direction)
+        point, direction = new_point, new_direction
+""",
+    },
+    {  # a frozenset and an array of rates, a tuple of numbers, einsum
+        "lls_objective": """
+def lls_objective(A, b, x):
+    r = np.einsum("ij,j->i", A, np.ravel(x)) - np.ravel(b)
+    return np.einsum("i,i->", r, r).item()
+""",
+        "lls_gradient": """
+def lls_gradient(A, b, x):
+    r = np.einsum("ij,j->i", A, np.ravel(x)) - np.ravel(b)
+    return (2 * np.einsum("ij,i->j", A, r)).reshape(np.shape(x))
+""",
+        "gradient_descent": """
+def gradient_descent(grad, x0, lr, tol=1e-8, max_iter=10_000):
+    x = 1.0 * np.asarray(x0)  # a new float array
+    g = grad(x)
+    limit = 1e12 * np.linalg.norm(g)
+    for num_iters in range(max_iter):
+        if np.linalg.norm(g) <= tol:
+            break
+        x = x - lr * g
+        g = grad(x)
+        norm = np.linalg.norm(g)
+        if np.isnan(norm) or np.isinf(norm) or norm > limit:
+            raise ValueError(f"diverged after {num_iters + 1} steps, "
+                             f"lr={lr} is too large")
+    else:
+        num_iters = max_iter
+    return x, num_iters
+""",
+        "max_stable_lr": """
+def max_stable_lr(A):
+    H = 2 * np.asarray(A, dtype=float).T @ np.asarray(A, dtype=float)
+    return float(2 / np.linalg.eigvalsh(H)[-1])
+""",
+        "theory": """
+candidate_lrs = [0.001, 0.005, 0.01, 0.011, 0.012, 0.02, 0.1]
+iterations_needed = int(np.ceil(-6 * np.log(10) / np.log(99 / 101)))
+diverging_lrs = frozenset(np.array(candidate_lrs)[
+    np.array(candidate_lrs) > 2 / 170.10382610480494])
+""",
+        "bb_step": """
+def bb_step(s, y):
+    s, y = np.asarray(s, dtype=float), np.asarray(y, dtype=float)
+    return np.tensordot(s, s, axes=s.ndim) / np.tensordot(s, y, axes=s.ndim)
+""",
+        "gradient_descent_bb": RIGHT_GD_BB.replace(
+            "return x, k", "return (x, k)"),
+    },
 ]
 # Cells holding the exercise code (solution cells' grade ids).
 SOLUTION_CELL = {ex: ex for ex in EXERCISES}
@@ -425,7 +560,6 @@ N_WRONG = max(len(v) for v in WRONG.values())
 # Messages a student sees for a few mistakes: (student, cell, words).
 MESSAGES = [
     ("wrong0", "test_lls_objective_values", "the wrong value"),
-    ("wrong1", "test_lls_gradient_values", "wrong values"),
     ("wrong3", "test_gradient_descent_counts", "changed its input `x0`"),
     ("wrong4", "test_gradient_descent_diverges", "returned normally"),
     ("wrong6", "test_gradient_descent_solves", "cd.gradient_descent"),
@@ -433,6 +567,40 @@ MESSAGES = [
     ("wrong4", "test_bb_step_any_shape", "one number"),
     ("wrong1", "test_gradient_descent_bb_rules", "num_iters should be 2"),
     ("wrong5", "test_gradient_descent_counts", "tolerance before updating"),
+    # the pair returned the wrong way round is named as such
+    ("wrong7", "test_gradient_descent_solves",
+     "returned its values in the wrong order: it should return (x, "
+     "num_iters)"),
+    ("wrong7", "test_gradient_descent_counts", "in the wrong order"),
+    ("wrong6", "test_gradient_descent_bb_solves",
+     "returned its values in the wrong order: it should return (x, "
+     "num_iters)"),
+    # x0 changed in place is caught around a run that returns normally
+    ("wrong3", "test_gradient_descent_diverges", "changed its input `x0`"),
+    ("wrong2", "test_gradient_descent_bb_rules", "changed its input `x0`"),
+    # the theory answers: what exactly is wrong with the value
+    ("wrong0", "test_theory_iterations", "round up, not down"),
+    ("wrong1", "test_theory_iterations", "the rate 1 - 1/kappa"),
+    ("wrong5", "test_theory_diverging", "diverging_lrs is empty"),
+    ("wrong3", "test_theory_diverging", "and also some that converge"),
+    ("wrong2", "test_theory_diverging", "eigenvalues of A itself"),
+    # broadcasting is named where it happened, and only there
+    ("wrong3", "test_lls_objective_shapes", "broadcasts to a matrix"),
+    ("wrong3", "test_lls_gradient_shapes", "broadcasts to a matrix"),
+    ("wrong4", "test_lls_gradient_shapes", "the shape of x, e.g. with "
+     ".reshape"),
+    ("wrong4", "test_lls_objective_shapes", "return it as a float"),
+    # a mean over the N equations: N is the number of entries of b
+    ("wrong1", "test_lls_objective_shapes",
+     "3 times too small, and 3 is the number of entries in `b`: a mean"),
+    ("wrong1", "test_lls_gradient_values", "the transpose is missing"),
+]
+# Words a message must not say for a mistake (it would point elsewhere).
+NOT_SAID = [
+    ("wrong4", "test_lls_gradient_shapes", "broadcast"),
+    ("wrong4", "test_lls_objective_shapes", "broadcast"),
+    ("wrong3", "test_max_stable_lr_rectangular", "number of"),
+    ("wrong1", "test_lls_objective_shapes", "entries in `A`"),
 ]
 
 
@@ -440,18 +608,22 @@ CHAPTER = Chapter(NB_NAME, EXERCISES, WRONG)
 _expected = CHAPTER.expected
 
 
+def _students(right):
+    """[(name, {cell: source})]: wrong students, then the other correct
+    styles; ``right``: the solution's sources."""
+    alts = [(f"alt{k}", dict(right, **{
+        SOLUTION_CELL[ex]: code.strip() + "\n"
+        for ex, code in alt.items()})) for k, alt in enumerate(ALT)]
+    return wrong_students(
+        right, WRONG, N_WRONG,
+        base={"gradient_descent_bb": RIGHT_GD_BB.strip() + "\n"},
+        cells=lambda ex, code: {SOLUTION_CELL[ex]: code.strip() + "\n"}
+    ) + alts
+
+
 def _build_and_grade(folder):
     """The batch: wrong students, then the other correct styles."""
-    def students(right):
-        alts = [(f"alt{k}", dict(right, **{
-            SOLUTION_CELL[ex]: code.strip() + "\n"
-            for ex, code in alt.items()})) for k, alt in enumerate(ALT)]
-        return wrong_students(
-            right, WRONG, N_WRONG,
-            base={"gradient_descent_bb": RIGHT_GD_BB.strip() + "\n"},
-            cells=lambda ex, code: {SOLUTION_CELL[ex]: code.strip() + "\n"}
-        ) + alts
-    return grade_batch(folder, ASSIGNMENT, students)
+    return grade_batch(folder, ASSIGNMENT, _students)
 
 
 @pytest.fixture(scope="session")
@@ -518,6 +690,96 @@ def test_students_read_what_is_wrong(graded, student, cell, words):
     assert text.startswith("\u2717 Test failed: "), text
     assert "Traceback" not in text and "checks.py" not in text, text
     assert words in " ".join(text.split()), text
+
+
+@pytest.mark.parametrize("student, cell, words", NOT_SAID)
+def test_messages_do_not_point_elsewhere(graded, student, cell, words):
+    """Does a failing cell avoid naming a mistake the student did not make?"""
+    messages = CHAPTER.messages(graded, student, joined=True)
+    assert cell in messages, f"{cell} did not fail for {student}"
+    assert words not in messages[cell], messages[cell]
+
+
+def _run_release_cells(sources):
+    """{graded cell: (passed, printed text)}: the release's graded cells
+    (their visible tests only, as Validate runs them) on a student's
+    answers, executed here in one namespace."""
+    release = nbformat.read(ROOT / "notebooks" / ASSIGNMENT / NOTEBOOK, 4)
+    ns = {"__name__": "__main__"}
+    out = {}
+    for cell in release.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code":
+            continue
+        if meta.get("grade_id") == "setup":
+            code = "\n".join(line for line in cell.source.splitlines()
+                             if not line.startswith("%"))
+        elif meta.get("solution"):
+            code = sources[meta["grade_id"]]
+        elif meta.get("grade"):
+            code = cell.source
+        else:
+            continue
+        printed = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(printed), \
+                    warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                exec(compile(code, f"<{meta['grade_id']}>", "exec"), ns)
+            ok = True
+        except Exception:  # noqa: BLE001 - a failed test, or the answer's
+            ok = False
+        if meta.get("grade"):
+            out[meta["grade_id"]] = (ok, printed.getvalue())
+    return out
+
+
+def test_visible_tests_agree_with_grading(graded):
+    """Does Validate's verdict match the grade for every student?
+
+    A visible test that passes prints a claim; for every student of the
+    batch, a cell that loses points when graded must fail in Validate
+    too, or print that only the format was checked; a cell that fails in
+    Validate must lose its points when graded."""
+    source = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, 4)
+    right = solution_sources(source)
+    students = [("solution", right)] + _students(right)
+    format_only = "checked when graded"
+    for name, sources in students:
+        cells = CHAPTER.cells(graded, name)
+        for cell, (ok, printed) in _run_release_cells(sources).items():
+            score, most = cells[cell]
+            if ok and score < most:
+                assert format_only in printed, (name, cell, printed)
+            if ok and format_only not in printed:
+                assert "\u2713" in printed, (name, cell, printed)
+            if not ok:
+                assert score == 0, (name, cell)
+
+
+def test_unpack_in_order_names_a_swapped_pair():
+    """Are the right values in the wrong order named as such?"""
+    from course_utils.checks import CheckFailed, unpack_in_order
+    pair = ("x", "num_iters"), ("array", "number")
+    x = np.array([3.0, 5.0])
+    assert unpack_in_order((x, 12), *pair)[1] == 12
+    assert unpack_in_order([x, np.int64(12)], *pair)[1] == 12
+    with pytest.raises(CheckFailed) as info:
+        unpack_in_order((12, x), *pair, call="gradient_descent(...)")
+    text = str(info.value)
+    assert "wrong order" in text and "(x, num_iters)" in text, text
+    # chapter 03's fit_w: (w, costs), a number and a list of costs
+    with pytest.raises(CheckFailed) as info:
+        unpack_in_order(([4.0, 2.5, 2.1], 0.7), ("w", "costs"),
+                        ("number", "array"), call="fit_w(x, y, ...)")
+    text = str(info.value)
+    assert "wrong order" in text and "`return w, costs`" in text, text
+    assert unpack_in_order((0.7, [4.0, 2.5]), ("w", "costs"),
+                           ("number", "array"))[0] == 0.7
+    # wrong kinds that are not a swap are left to the value checks
+    assert unpack_in_order((x, x), *pair)[0] is x
+    with pytest.raises(CheckFailed, match="should return 2 values"):
+        unpack_in_order(np.zeros(3), *pair)
 
 
 def test_feedback_html_is_produced(graded):
