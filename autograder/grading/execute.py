@@ -355,6 +355,17 @@ class Runner:
         if found.status != "ok":
             return found.status
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", index)
+        if passed and found.verdict == "unreproducible" and (
+                self.trusted.suspect or found.tampered):
+            # A notebook that changes the kernel gets no benefit of the
+            # doubt: the kernel's verdict may be the one it forged.
+            found.verdict = "fail"
+            found.reason = (f"the grader could not re-check this cell "
+                            f"({found.reason}) and the notebook changes "
+                            f"the kernel, so its verdict there does not "
+                            f"count")
+            found.outputs.append(error_output("NotRechecked",
+                                              found.reason))
         if passed and found.verdict == "unreproducible":
             self.log.in_kernel.append((grade_id, found.reason))
         elif passed and found.verdict == "fail":

@@ -93,6 +93,9 @@ def run_notebook(raw, master, limits, isolation, files):
     try:
         runner = Runner(nb, isolation, limits, workdir)
         runner.trusted = trust.tests_for(master, files)
+        # What the static scans find is known before anything runs.
+        runner.trusted.suspect = bool(tamper.scan_notebook(nb) +
+                                      trust.review_findings(nb, master))
         log = runner.run()
     finally:
         if runner is not None and runner.trusted is not None:

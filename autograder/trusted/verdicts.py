@@ -576,6 +576,8 @@ class TrustedTests:
         self.ns = None
         self.setup_error = None
         self.cells = 0
+        # Set by the worker when the static scans found tampering.
+        self.suspect = False
 
     # -- set-up ----------------------------------------------------------
     def prepare(self, ipcdir):
@@ -749,7 +751,7 @@ class TrustedTests:
         except Unreproducible as exc:
             result.verdict, result.reason = "unreproducible", str(exc)
         except Exception as exc:  # the test failed here
-            why = _unreproducible_error(exc, channel)
+            why = _unreproducible_error(exc, channel, tree)
             if why is not None:
                 result.verdict, result.reason = "unreproducible", why
             else:
@@ -761,6 +763,7 @@ class TrustedTests:
                 if ns.get(name, _MISSING) is value:
                     ns.pop(name, None)
             runner.log.tamper += channel.tamper
+            result.tampered = bool(channel.tamper)
         return result
 
 
@@ -772,6 +775,7 @@ class Recheck:
     status: str = "ok"          # or "timeout", "died" (the kernel's)
     verdict: str = "unreproducible"   # "pass", "fail"
     reason: str = None
+    tampered: bool = False      # the kernel's state check found changes
 
 
 def _imported_modules(sources):
@@ -803,9 +807,41 @@ def _first_line(exc):
     return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
 
 
-def _unreproducible_error(exc, channel):
+# Names an IPython kernel provides that a plain namespace lacks.
+IPYTHON_NAMES = {"display", "In", "Out", "exit", "quit", "get_ipython"}
+
+
+def _assigned_names(tree):
+    """Names a cell binds anywhere (assignments, loops, imports, defs,
+    arguments, ``except ... as``)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx,
+                                                         ast.Load):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                               ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0]
+                      for a in node.names}
+    return names
+
+
+def _unreproducible_error(exc, channel, tree):
     """Why an error in the re-run is the grader's, not the answer's."""
     if isinstance(exc, NameError):
+        # The cell passed in the kernel, so a name it never binds itself
+        # was there; gone now, the notebook removed it between the runs.
+        name = getattr(exc, "name", None)
+        if tree is not None and name and not name.startswith("_") and \
+                name not in IPYTHON_NAMES and \
+                name not in _assigned_names(tree):
+            return None
         return f"a name the test uses is not known to the grader ({exc})"
     if isinstance(exc, proxy.EncodeError):
         return f"a value cannot cross to the grader ({exc})"

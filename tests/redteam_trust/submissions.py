@@ -208,7 +208,7 @@ def build(root):
         def forward_difference(f, x, h=1e-5):
             return 0.0
         """))
-    add(Case("helpers_rebound_in_namespace", 0), attack(root, """
+    add(Case("helpers_rebound_in_namespace", 0, "verdict-differs"), attack(root, """
         assert_close = lambda *args, **kwargs: None
         assert_not_delegating = lambda *args, **kwargs: None
         call_checked = lambda *args, **kwargs: None
@@ -294,10 +294,13 @@ def build(root):
         """))
 
     # -- delegation -----------------------------------------------------
-    add(Case("alias_of_reference", 0), attack(root, """
+    # In the kernel's run of a test cell the reference kernels are there
+    # (the instructor's tests use them); the grader's re-run, with them
+    # stubbed, fails an answer that used them: verdict-differs, 0.
+    add(Case("alias_of_reference", 0, "verdict-differs"), attack(root, """
         forward_difference = cud.forward_difference
         """, numerical_gradient="numerical_gradient = cud.numerical_gradient"))
-    add(Case("string_lookup_of_reference", 0), attack(root, """
+    add(Case("string_lookup_of_reference", 0, "verdict-differs"), attack(root, """
         def forward_difference(f, x, h=1e-5):
             return getattr(cud, "forward_" + "difference")(f, x, h)
         """, numerical_gradient=dedent("""
@@ -330,16 +333,20 @@ def build(root):
     # still earns its 2 points.
     add(Case("kernel_shadowed_by_cell", 2, "kernel-died"), attack(root, f"""
         import os
-        os.makedirs("autograder", exist_ok=True)
-        with open("autograder/__init__.py", "w") as fh:
-            fh.write("")
-        with open("autograder/kernel/grading_kernel.py", "w") as fh:
-            fh.write({SHADOW_KERNEL!r})
+        os.makedirs("autograder/kernel", exist_ok=True)
+        for name in ("__init__.py", "kernel/__init__.py"):
+            with open("autograder/" + name, "w") as fh:
+                fh.write("")
+        for name in ("kernel/__main__.py", "kernel/grading_kernel.py"):
+            with open("autograder/" + name, "w") as fh:
+                fh.write({SHADOW_KERNEL!r})
         os._exit(1)
         """, numerical_gradient=_strip_markers(SOLUTIONS["numerical_gradient"])))
     nb = correct(root)
     add(Case("kernel_shipped_beside_notebook", 5,
              extra_files={"autograder/__init__.py": "",
+                          "autograder/kernel/__init__.py": "",
+                          "autograder/kernel/__main__.py": SHADOW_KERNEL,
                           "autograder/kernel/grading_kernel.py": SHADOW_KERNEL,
                           "numpy.py": "raise SystemExit('fake numpy')\n",
                           "course_utils/__init__.py":
