@@ -36,8 +36,8 @@ def _jit(fn):
 
 # ---------------------------------------------------------------- ideal
 
-_KC = 256   # K per chunk: the chunk's rows of B stay in cache
-_JC = 512   # columns per chunk
+_KC = 128   # K per chunk: the chunk's rows of B stay in cache (L2)
+_JC = 1024  # columns per chunk
 
 
 @_jit
@@ -135,63 +135,65 @@ _R = 16      # rows per group: their running sums stay in cache
 _KCH = 64    # inner dimension per pass (rounded up to whole blocks)
 
 
+_NONE = -1000   # the exponent of a zero: below every floor, even as a sum
+
+
 @_jit
-def pow2_scales(X):
-    """2**e for fp16 values X (float32, C-ordered 2-D), e their exponent
-    (floor(log2|x|), -14 for subnormals); 0 for zeros."""
-    out = np.empty(X.shape, np.float32)
+def fp16_exponents(X):
+    """e for fp16 values X (float32, C-ordered 2-D): floor(log2|x|), -14
+    for subnormals, _NONE for zeros (int32)."""
+    out = np.empty(X.shape, np.int32)
     bits = X.ravel().view(np.uint32)
-    obits = out.ravel().view(np.uint32)
-    tiny = np.uint32(0x38800000)  # 2**-14
+    flat = out.ravel()
     for t in range(bits.size):
-        e = bits[t] & np.uint32(0x7F800000)
-        if e < tiny:
-            e = tiny
+        e = np.int32((bits[t] >> np.uint32(23)) & np.uint32(0xFF)) - 127
+        e = max(e, np.int32(-14))
         if bits[t] & np.uint32(0x7FFFFFFF) == 0:
-            e = np.uint32(0)
-        obits[t] = e
+            e = np.int32(_NONE)
+        flat[t] = e
     return out
 
 
 @_jit
-def _hw_blocks(a, sa, B, SB, j0, k0, k1, d, n, extra_bits, floor_bits,
-               fp16, work):
+def _hw_blocks(a, ea, B, EB, j0, k0, k1, d, n, extra_bits, floor_exp,
+               fp16, work, top):
     """Chain the blocks k0 .. k1 (k0 a multiple of n) of one row a (K,)
     against columns j0 .. j0 + W of B.
 
-    sa, SB: 2**e of a's and B's entries (pow2_scales); d (W,) float64:
-    the running result (C at the first block); floor_bits: the bits of
-    2**F, F the least alignment exponent; work: six float64 scratch rows
-    of at least W."""
+    ea, EB: the exponents of a's and B's entries (fp16_exponents);
+    d (W,) float64: the running result (C at the first block);
+    floor_exp: the least alignment exponent; work: five float64 scratch
+    rows of at least W; top: int32 scratch of at least W."""
     W = d.size
-    cval, top, inv, acc = work[0, :W], work[1, :W], work[2, :W], work[3, :W]
-    ulp, iulp = work[4, :W], work[5, :W]
-    cbits, tbits, ibits = (cval.view(np.uint64), top.view(np.uint64),
+    cval, unit, inv, acc = work[0, :W], work[1, :W], work[2, :W], work[3, :W]
+    iulp = work[4, :W]
+    E = top[:W]
+    cbits, ubits, ibits = (cval.view(np.uint64), unit.view(np.uint64),
                            inv.view(np.uint64))
-    ubits, iubits = ulp.view(np.uint64), iulp.view(np.uint64)
+    iubits = iulp.view(np.uint64)
     dbits = d.view(np.uint64)
-    shift_in = np.uint64((23 + extra_bits) << 52)
-    down = 2.0 ** -(23 + extra_bits)
+    shift = 23 + extra_bits
     for kb in range(k0, k1, n):
         kb1 = min(kb + n, k1)
-        # c, and the exponent it brings (none for c = 0).  An fp16
-        # overflow (inf) stays as it is; its block gets c = 0.
+        # c and its exponent (none for c = 0).  An fp16 overflow (inf)
+        # stays as it is; its block gets c = 0.
         for j in range(W):
             x = dbits[j]
-            e = x & _EXP64
-            if e == _EXP64:
+            biased = np.int64((x >> np.uint64(52)) & np.uint64(0x7FF))
+            if biased == 0x7FF:
                 x = np.uint64(0)
-                e = np.uint64(0)
+            e = biased - 1023 if x << np.uint64(1) != 0 else _NONE
             cbits[j] = x
-            tbits[j] = max(e, floor_bits)
+            E[j] = max(e, floor_exp)
         for k in range(kb, kb1):
-            s = np.float64(sa[k])
-            if s != 0:
-                sb = SB[k, j0:j0 + W]
+            e_a = ea[k]
+            if e_a != _NONE:
+                eb = EB[k, j0:j0 + W]
                 for j in range(W):
-                    top[j] = max(top[j], s * sb[j])
+                    E[j] = max(E[j], e_a + eb[j])
         for j in range(W):
-            ibits[j] = _ONE_OVER + shift_in - tbits[j]  # 1 / unit
+            ibits[j] = np.uint64(1023 + shift - E[j]) << np.uint64(52)
+            ubits[j] = np.uint64(1023 - shift + E[j]) << np.uint64(52)
         for j in range(W):
             acc[j] = np.trunc(cval[j] * inv[j])
         for k in range(kb, kb1):
@@ -201,7 +203,7 @@ def _hw_blocks(a, sa, B, SB, j0, k0, k1, d, n, extra_bits, floor_bits,
                 for j in range(W):
                     acc[j] += np.trunc(x * b[j] * inv[j])
         for j in range(W):
-            cval[j] = acc[j] * (top[j] * down) + 0.0  # +0 for a zero sum
+            cval[j] = acc[j] * unit[j] + 0.0  # exact; +0 for a zero sum
         if not fp16:
             # The exact sum, normal in fp32 unless it is c itself (see
             # tensorcore): clearing 29 low bits rounds it toward zero.
@@ -216,7 +218,7 @@ def _hw_blocks(a, sa, B, SB, j0, k0, k1, d, n, extra_bits, floor_bits,
             iubits[j] = _ONE_OVER + np.uint64(10 << 52) - m
         for j in range(W):
             v = cval[j]
-            r = np.rint(v * iulp[j]) * ulp[j]
+            r = np.rint(v * iulp[j]) * unit[j]
             if abs(r) > 65504.0:
                 r = np.inf if v > 0 else -np.inf
             if abs(d[j]) < np.inf:
@@ -230,10 +232,10 @@ def hardware(A, B, C, D, n, extra_bits, floor_exp, fp16):
     floor_exp: the least alignment exponent (-126 or above)."""
     M, K = A.shape
     N = B.shape[1]
-    SA, SB = pow2_scales(A), pow2_scales(B)
-    floor_bits = np.uint64((1023 + floor_exp) << 52)
+    SA, SB = fp16_exponents(A), fp16_exponents(B)
     kch = max(1, -(-_KCH // n)) * n
-    work = np.empty((6, min(_W, N)))
+    work = np.empty((5, min(_W, N)))
+    top = np.empty(min(_W, N), np.int32)
     state = np.empty((_R, min(_W, N)))
     for j0 in range(0, N, _W):
         W = min(_W, N - j0)
@@ -245,8 +247,8 @@ def hardware(A, B, C, D, n, extra_bits, floor_exp, fp16):
                 k1 = min(k0 + kch, K)
                 for r in range(rows):
                     _hw_blocks(A[i0 + r], SA[i0 + r], B, SB, j0, k0, k1,
-                               state[r, :W], n, extra_bits, floor_bits,
-                               fp16, work)
+                               state[r, :W], n, extra_bits, floor_exp,
+                               fp16, work, top)
             for r in range(rows):
                 D[i0 + r, j0:j0 + W] = state[r, :W]
 
@@ -256,12 +258,13 @@ def hardware_rows(a, b, c, d, n, extra_bits, floor_exp, fp16):
     """d[r] = the hardware model's sum_k a[r, k] b[r, k] + c[r].
     a, b (R, K) float32 holding fp16 values; c, d (R,) float64."""
     R, K = a.shape
-    sa, sb = pow2_scales(a), pow2_scales(b)
-    floor_bits = np.uint64((1023 + floor_exp) << 52)
-    work = np.empty((6, 1))
+    sa, sb = fp16_exponents(a), fp16_exponents(b)
+    work = np.empty((5, 1))
+    top = np.empty(1, np.int32)
     dw = np.empty(1)
     for r in range(R):
         dw[0] = c[r]
         _hw_blocks(a[r], sa[r], b[r].reshape((K, 1)), sb[r].reshape((K, 1)),
-                   0, 0, K, dw, n, extra_bits, floor_bits, fp16, work)
+                   0, 0, K, dw, n, extra_bits, floor_exp, fp16, work,
+                   top)
         d[r] = dw[0]
