@@ -91,6 +91,7 @@ block of products has n terms.
 """
 
 import dataclasses
+import importlib
 import math
 import os
 import threading
@@ -546,8 +547,7 @@ def _load_compiled():
     with _jit_lock:
         if _jit is None:
             try:
-                from course_utils import _tensorcore_jit
-                _jit = _tensorcore_jit
+                _jit = importlib.import_module("course_utils._tensorcore_jit")
             except Exception:  # not installed, or broken on this system
                 _jit = False
     return _jit or None
