@@ -5,10 +5,11 @@ slowest round) in which the compared functions run in turn, so that
 machine noise hits them alike; every ratio divides medians of this same
 run.  Rows:
 - "ideal" at 1024^3 against np.matmul float32, both on one thread (the
-  goal: within 1.5x), then both on all cores; wall time, and CPU time
-  (which a busy machine disturbs less);
+  goal: within 1.5x), then both on all cores, and on the NumPy path;
+  wall time, and CPU time (which a busy machine disturbs less);
 - every hardware preset at 512^3 on all cores, fp32 and fp16 output
-  (the goal: 1e9 products per second on 2 cores);
+  (the goal: 1e9 products per second on 2 cores), and V100 on the NumPy
+  path;
 - bit-exactness: the compiled path against the NumPy path (all of
   "ideal" 1024^3, 32 rows of each preset), and both paths against all
   70,000 hardware samples (tests/data/tensorcore);
@@ -257,6 +258,11 @@ def main():
         note = "bit-exact (32 rows)" if same_bits(D[:32], ref) else "DIFFERS"
         rows.append((f"{m} {out} {n}^3, all cores", t, times[0], n ** 3,
                      note))
+    with forced("numpy"):
+        (numpy_v100,), _ = timed(
+            [lambda: tc.tc_matmul(A16, B16, model="V100")], min(R, 3))
+    rows.append((f"V100 fp32 {n}^3, NumPy path", numpy_v100, times[0],
+                 n ** 3, "reference"))
     rows.append((f"CPU: V100 fp32 {n}^3, all cores", cpu[0], None,
                  n ** 3, "CPU time of all threads: products per CPU-s"))
 
