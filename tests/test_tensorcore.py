@@ -344,7 +344,7 @@ def test_compiled_path_keeps_ieee_values_and_overflow():
     """Are inf and NaN inputs, fp16 overflow (the first one's sign kept
     in later blocks) and huge C the same on both paths?"""
     A, B, C = awkward_inputs(9, (20, 24, 30))
-    A[0, 3], B[5, 2], C[4, 4] = np.inf, np.nan, -np.inf
+    A[0, 3], B[5, 7], C[4, 4] = np.inf, np.nan, -np.inf
     A[1, :8], B[:8, 1] = 300, 300          # 8 * 90000: overflows fp16
     A[2, :4], B[:4, 2] = 300, 300
     A[2, 4:8], B[4:8, 2] = -300, 300       # +inf then -inf: stays +inf
@@ -356,7 +356,8 @@ def test_compiled_path_keeps_ieee_values_and_overflow():
             with forced("compiled"), np.errstate(over="ignore"):
                 got = tc.tc_matmul(A, B, C, model=model, out=out)
             assert_same_bits(got, expected)
-    assert expected[2, 2] == np.inf
+    assert expected[2, 2] == np.inf  # the first overflow's sign
+    assert np.isnan(expected[0, 7]) and np.isinf(expected[4, 4])
 
 
 @settings(max_examples=40, deadline=None,
