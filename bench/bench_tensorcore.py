@@ -1,61 +1,128 @@
-"""Benchmark: the tensor-core model of course_utils.tensorcore.
+"""Benchmark: the tensor-core models of course_utils.tensorcore.
 
-Rows (every time is the best of a few rounds in which the compared
-functions run in turn; ratios use times measured in this same run):
-- np.matmul on float32 at 1024^3 and 512^3, the baselines;
-- the "ideal" model at 1024^3, on the path ideal_backend() picks and on
-  the portable path, checked bit for bit against each other; and the
-  BLAS paths alone ("blas" where the probe passed, "blas-spread") on
-  inputs already rounded, each against np.matmul timed in the same rounds;
-  and the CPU time (all threads) of np.matmul with BLAS on one thread and
-  of "ideal": the work done, which a busy machine disturbs less;
-- the hardware presets at 512^3 (V100, A100, H100), spot-checked against
-  block_fma (the kernel that the hardware samples test);
+Every time is the median of --repeats rounds (spread: the fastest and
+slowest round) in which the compared functions run in turn, so that
+machine noise hits them alike; every ratio divides medians of this same
+run.  Rows:
+- "ideal" at 1024^3 against np.matmul float32, both on one thread (the
+  goal: within 1.5x), then both on all cores, and on the NumPy path;
+  wall time, and CPU time (which a busy machine disturbs less);
+- every hardware preset at 512^3 on all cores, fp32 and fp16 output
+  (the goal: 1e9 products per second on 2 cores), and V100 on the NumPy
+  path;
+- bit-exactness: the compiled path against the NumPy path (all of
+  "ideal" 1024^3, 32 rows of each preset), and both paths against all
+  70,000 hardware samples (tests/data/tensorcore);
+- cold start: a fresh Python process that imports the module and runs
+  its first compiled product (Numba's import and its on-disk cache);
 - a plain-Python 4x4x4 tile loop, the version a student writes, timed on
   16^3 and extrapolated per product.
 
-Run: python bench/bench_tensorcore.py   (10-40 s on 2 cores)
+Run: python bench/bench_tensorcore.py [--repeats 7]   (1-3 min on 2 cores)
 """
 
-import math
+import argparse
 import os
+import pathlib
 import platform
+import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
 
 from course_utils import tensorcore as tc
 
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 
-def best_times(fns, repeats, clock=time.perf_counter):
-    """Run the functions in turn, `repeats` rounds (so that machine noise
-    hits them alike); return each one's best time and last result."""
-    times = [math.inf] * len(fns)
+
+def timed(fns, repeats, clock=time.perf_counter):
+    """Run the functions in turn, `repeats` rounds; return each one's
+    times (a list per function) and last result."""
+    times = [[] for _ in fns]
     results = [None] * len(fns)
     for _ in range(repeats):
         for i, fn in enumerate(fns):
             start = clock()
             results[i] = fn()
-            times[i] = min(times[i], clock() - start)
+            times[i].append(clock() - start)
     return times, results
+
+
+def cpu_model():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def blas_name():
     try:
         from threadpoolctl import threadpool_info
-        info = [f"{d['internal_api']} {d['version']} ({d['num_threads']} "
-                f"threads, {d.get('architecture')})"
+        info = [f"{d['internal_api']} {d['version']} (core type "
+                f"{d.get('architecture')}, {d['num_threads']} threads)"
                 for d in threadpool_info() if d["user_api"] == "blas"]
         if info:
             return "; ".join(info)
     except ImportError:
         pass
     blas = np.__config__.CONFIG["Build Dependencies"]["blas"]
-    return f"{blas['name']} {blas['version']}"
+    return f"{blas['name']} {blas['version']} (core type unknown)"
+
+
+def machine():
+    try:
+        import numba
+        jit = f"numba {numba.__version__}"
+    except ImportError:
+        jit = "no numba"
+    cores = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(
+        os, "sched_getaffinity") else cores
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return [f"CPU: {cpu_model()}, {cores} cores ({usable} usable), "
+            f"{platform.machine()}",
+            f"BLAS: {blas_name()}",
+            f"numpy {np.__version__}, {jit}, Python "
+            f"{platform.python_version()}; compiled path: "
+            f"{tc.ideal_backend()}",
+            f"load average at start: {load}"]
+
+
+def same_bits(x, y):
+    return x.dtype == y.dtype and np.array_equal(
+        x.view(np.uint8), y.view(np.uint8))
+
+
+class forced:
+    """Run the models on one path ("numpy" or "compiled") and threads."""
+
+    def __init__(self, path, threads=None):
+        self.new = path, threads
+
+    def __enter__(self):
+        self.old = tc._PATH, tc._THREADS
+        tc._PATH, tc._THREADS = self.new
+
+    def __exit__(self, *exc):
+        tc._PATH, tc._THREADS = self.old
+
+
+def one_blas_thread():
+    try:
+        from threadpoolctl import threadpool_limits
+        return threadpool_limits(1, user_api="blas")
+    except ImportError:
+        sys.exit("the one-thread baseline needs threadpoolctl")
 
 
 def rz32(x):
     """Round a Python float toward zero to fp32 (normal range)."""
+    import math
     if x == 0:
         return 0.0
     m, e = math.frexp(x)
@@ -68,6 +135,7 @@ def student_matmul(A, B, extra_bits=0):
     A, B: lists of lists of fp16 values (Python floats), sizes multiples
     of 4.  Returns D as a list of lists (fp32 values).
     """
+    import math
     M, K, N = len(A), len(B), len(B[0])
     D = [[0.0] * N for _ in range(M)]
     for i0 in range(0, M, 4):
@@ -95,96 +163,160 @@ def student_matmul(A, B, extra_bits=0):
     return D
 
 
+COLD_START = """
+import resource, time
+t0 = time.perf_counter()
+import numpy as np
+from course_utils import tensorcore as tc
+t1 = time.perf_counter()
+A = np.ones((512, 512), np.float16)
+tc.tc_matmul(A, A, model="H100")
+t2 = time.perf_counter()
+tc.tc_matmul(A, A, model="ideal")
+t3 = time.perf_counter()
+r = resource.getrusage(resource.RUSAGE_SELF)
+print(t1 - t0, t2 - t1, t3 - t2, r.ru_utime + r.ru_stime)
+"""
+
+
+def cold_start(repeats):
+    """Fresh processes: import, first hardware product (512^3, which
+    loads the compiled kernels), first "ideal" product."""
+    runs = []
+    for _ in range(repeats):
+        out = subprocess.run([sys.executable, "-c", COLD_START], cwd=ROOT,
+                             capture_output=True, text=True, check=True)
+        runs.append([float(x) for x in out.stdout.split()])
+    return [statistics.median(col) for col in zip(*runs)]
+
+
+def fmt(times):
+    return (f"{statistics.median(times):9.4f} "
+            f"[{min(times):.4f}-{max(times):.4f}]")
+
+
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    R = args.repeats
+    print("\n".join(machine()))
     rng = np.random.default_rng(0)
-    print(f"numpy {np.__version__}, Python {platform.python_version()}, "
-          f"{os.cpu_count()} cores, {platform.machine()}")
-    print(f"BLAS: {blas_name()}")
-    print(f"ideal backend: {tc.ideal_backend()}")
-    rows = []  # (case, seconds, baseline seconds, products, check)
+    rows = []  # (case, times, baseline times, products, note)
 
     n = 1024
     A, B = rng.standard_normal((n, n)), rng.standard_normal((n, n))
     A32, B32 = A.astype(np.float32), B.astype(np.float32)
-    (base, t_ideal), (_, D_ideal) = best_times(
-        [lambda: A32 @ B32, lambda: tc.tc_matmul(A, B, model="ideal")], 7)
     A16, B16 = tc.round_to_fp16(A), tc.round_to_fp16(B)
-    (t_port,), (D_port,) = best_times([lambda: tc._matmul_ideal(
-        A16, B16, np.zeros((n, n), np.float32), backend="portable")], 1)
-    same = np.array_equal(D_ideal.view(np.uint32), D_port.view(np.uint32))
-    rows.append((f"np.matmul float32 {n}^3", base, base, n ** 3, ""))
-    rows.append((f"ideal ({tc.ideal_backend()}) {n}^3", t_ideal, base,
-                 n ** 3, "bit-exact" if same else "DIFFERS"))
-    # The BLAS paths alone, on inputs already rounded (held in float32),
-    # against a baseline timed in the same rounds.
-    A32h, B32h = A16.astype(np.float32), B16.astype(np.float32)
-    C0 = np.zeros((n, n), np.float32)
-    paths = [name for name in ("blas", "blas-spread")
-             if name == "blas-spread" or tc.ideal_backend() == "blas"]
-    times, results = best_times(
-        [lambda: A32 @ B32] + [lambda p=p: tc._matmul_ideal(
-            A32h, B32h, C0, backend=p) for p in paths], 5)
-    for name, t, D in zip(paths, times[1:], results[1:]):
-        ok = np.array_equal(D.view(np.uint32), D_port.view(np.uint32))
-        rows.append((f"  GEMMs ({name}) {n}^3", t, times[0], n ** 3,
-                     "bit-exact" if ok else "DIFFERS"))
-    rows.append((f"ideal (portable) {n}^3", t_port, base, n ** 3,
-                 "reference"))
-    # CPU time (all threads) with BLAS on one thread: the work each one
-    # does, which a busy machine disturbs less than the wall clock.
-    try:
-        from threadpoolctl import threadpool_limits
-        with threadpool_limits(1, user_api="blas"):
-            (cpu_base, cpu_ideal), _ = best_times(
+    with forced("compiled"):
+        tc.tc_matmul(A16[:8], B16[:, :8], model="ideal")  # load, compile
+    with forced("numpy"):
+        D_ref = tc.tc_matmul(A16, B16, model="ideal")
+    for clock, what in ((time.perf_counter, ""), (time.process_time,
+                                                  "CPU: ")):
+        with one_blas_thread(), forced("compiled", threads=1):
+            (base, ideal), (_, D) = timed(
                 [lambda: A32 @ B32,
-                 lambda: tc.tc_matmul(A, B, model="ideal")], 5,
-                clock=time.process_time)
-        rows.append((f"CPU: np.matmul 1 thread {n}^3", cpu_base, cpu_base,
-                     n ** 3, "CPU time"))
-        rows.append((f"CPU: ideal ({tc.ideal_backend()}) {n}^3", cpu_ideal,
-                     cpu_base, n ** 3, "CPU time"))
-    except ImportError:
-        pass
+                 lambda: tc.tc_matmul(A16, B16, model="ideal")], R, clock)
+        note = "bit-exact" if same_bits(D, D_ref) else "DIFFERS"
+        rows.append((f"{what}np.matmul f32 {n}^3, 1 thread", base, base,
+                     n ** 3, "baseline"))
+        rows.append((f"{what}ideal {n}^3, 1 thread", ideal, base, n ** 3,
+                     note))
+    with forced("compiled"):
+        (base, ideal), (_, D) = timed(
+            [lambda: A32 @ B32,
+             lambda: tc.tc_matmul(A16, B16, model="ideal")], R)
+    rows.append((f"np.matmul f32 {n}^3, all cores", base, base, n ** 3,
+                 "baseline"))
+    rows.append((f"ideal {n}^3, all cores", ideal, base, n ** 3,
+                 "bit-exact" if same_bits(D, D_ref) else "DIFFERS"))
+    with forced("numpy"):
+        (numpy_ideal,), _ = timed(
+            [lambda: tc.tc_matmul(A16, B16, model="ideal")], min(R, 3))
+    rows.append((f"ideal {n}^3, NumPy path", numpy_ideal, base, n ** 3,
+                 "reference"))
 
     n = 512
     A, B = rng.standard_normal((n, n)), rng.standard_normal((n, n))
     A32, B32 = A.astype(np.float32), B.astype(np.float32)
     A16, B16 = tc.round_to_fp16(A), tc.round_to_fp16(B)
-    models = ["V100", "A100", "H100"]
-    times, results = best_times(
-        [lambda: A32 @ B32] + [lambda m=m: tc.tc_matmul(A16, B16, model=m)
-                               for m in models], 5)
-    base = times[0]
-    rows.append((f"np.matmul float32 {n}^3", base, base, n ** 3, ""))
-    spots = rng.integers(0, n, (2, 64))
-    for model, t, D in zip(models, times[1:], results[1:]):
-        d = tc.block_fma(A16[spots[0]], B16[:, spots[1]].T, 0.0,
-                         model=model)
-        ok = np.array_equal(D[spots[0], spots[1]], d)
-        rows.append((f"{model} preset {n}^3", t, base, n ** 3,
-                     "spot-checked" if ok else "DIFFERS"))
+    presets = [m for m, spec in tc.MODELS.items() if spec.kind == "hardware"]
+    cases = [(m, out) for out in ("fp32", "fp16") for m in presets]
+    with forced("compiled"):
+        times, results = timed(
+            [lambda: A32 @ B32] + [
+                lambda m=m, out=out: tc.tc_matmul(A16, B16, model=m, out=out)
+                for m, out in cases], R)
+        cpu, _ = timed([lambda: tc.tc_matmul(A16, B16, model="V100")],
+                       min(R, 3), time.process_time)
+    rows.append((f"np.matmul f32 {n}^3, all cores", times[0], times[0],
+                 n ** 3, "baseline"))
+    for (m, out), t, D in zip(cases, times[1:], results[1:]):
+        with forced("numpy"):
+            ref = tc.tc_matmul(A16[:32], B16, model=m, out=out)
+        note = "bit-exact (32 rows)" if same_bits(D[:32], ref) else "DIFFERS"
+        rows.append((f"{m} {out} {n}^3, all cores", t, times[0], n ** 3,
+                     note))
+    with forced("numpy"):
+        (numpy_v100,), _ = timed(
+            [lambda: tc.tc_matmul(A16, B16, model="V100")], min(R, 3))
+    rows.append((f"V100 fp32 {n}^3, NumPy path", numpy_v100, times[0],
+                 n ** 3, "reference"))
+    rows.append((f"CPU: V100 fp32 {n}^3, all cores", cpu[0], None,
+                 n ** 3, "CPU time of all threads: products per CPU-s"))
 
     m = 16
     As = tc.round_to_fp16(rng.standard_normal((m, m))).astype(float)
     Bs = tc.round_to_fp16(rng.standard_normal((m, m))).astype(float)
-    (t_small,), (D_small,) = best_times(
+    (t_small,), (D_small,) = timed(
         [lambda: student_matmul(As.tolist(), Bs.tolist())], 3)
     ok = np.array_equal(np.array(D_small, np.float32),
                         tc.tc_matmul(As, Bs, model="V100"))
-    per_product = t_small / m ** 3
-    rows.append((f"plain-Python V100 tiles {n}^3*", per_product * n ** 3,
-                 base, n ** 3, "bit-exact" if ok else "DIFFERS"))
+    rows.append((f"plain-Python V100 tiles {n}^3*",
+                 [t * (n / m) ** 3 for t in t_small], times[0], n ** 3,
+                 "bit-exact" if ok else "DIFFERS"))
 
     print()
-    header = (f"{'case':<32} {'time (s)':>9} {'vs np.matmul':>13} "
-              f"{'products/s':>11}  check")
+    header = (f"{'case':<34} {'median s [fastest-slowest]':>28} "
+              f"{'vs baseline':>11} {'products/s':>10}  check")
     print(header)
     print("-" * len(header))
-    for case, seconds, baseline, products, check in rows:
-        print(f"{case:<32} {seconds:9.4f} {seconds / baseline:12.2f}x "
-              f"{products / seconds:11.3g}  {check}")
-    print(f"* timed on {m}^3 ({m ** 3} products), extrapolated per "
-          "product")
+    for case, t, baseline, products, check in rows:
+        ratio = (f"{statistics.median(t) / statistics.median(baseline):10.2f}x"
+                 if baseline else " " * 11)
+        print(f"{case:<34} {fmt(t):>28} {ratio} "
+              f"{products / statistics.median(t):10.3g}  {check}")
+    print(f"* timed on {m}^3 ({m ** 3} products), extrapolated per product")
+
+    print("\nHardware samples reproduced bit for bit "
+          "(tests/data/tensorcore):")
+    with np.load(ROOT / "tests" / "data" / "tensorcore"
+                 / "hw_samples.npz") as npz:
+        data = dict(npz)
+    for path in ("numpy", "compiled"):
+        good = total = 0
+        with forced(path):
+            for gpu, K in [("V100", 4), ("A100", 8), ("Ada", 8),
+                           ("L40S", 8), ("H100", 16), ("H200", 16),
+                           ("B200", 16)]:
+                a = data[f"a_K{K}"].view(np.float16)
+                b = data[f"b_K{K}"].view(np.float16)
+                c = data[f"{gpu}_c"].view(np.float32)
+                for out, bits in (("fp32", np.uint32), ("fp16", np.uint16)):
+                    d = data[f"{gpu}_d_{out}"].view(bits)
+                    got = tc.block_fma(a, b, c, model=gpu, out=out)
+                    good += int((got.view(bits) == d).sum())
+                    total += d.size
+        print(f"  {path:<8} path: {good} of {total}")
+
+    imp, first_hw, first_ideal, cpu = cold_start(min(R, 3))
+    print(f"\nCold start (fresh process, median of {min(R, 3)}; Numba's "
+          f"cache warm): import {imp:.2f} s, first H100 512^3 product "
+          f"{first_hw:.2f} s (loads Numba and the kernels), first ideal "
+          f"512^3 {first_ideal:.2f} s; {cpu:.2f} s CPU in all")
+    print(f"load average at end: "
+          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

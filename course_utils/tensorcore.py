@@ -77,14 +77,21 @@ decide, documented here:
 Functions: round_to_fp16, block_fma (batches of n-term block FMAs, what
 the hardware samples measure), fma_4x4x4 (one tile), tc_matmul (any
 A B + C), error_report and find_disagreement (for the chapter), and
-ideal_backend (which path "ideal" takes: float32 BLAS where a probe shows
-that it adds in k order, else a portable loop).  MODELS names the models.
+ideal_backend (which path large products take: compiled kernels or
+NumPy).  MODELS names the models.
+
+Two implementations give the same bits: NumPy array code (the reference,
+and the path for small products) and compiled Numba kernels (used for
+large products where Numba is installed), which add in exactly the order
+described above with scalar arithmetic, never through a BLAS, so their
+results do not depend on the CPU or the libraries of the machine.
 
 Shapes use the course letters: A (M, K), B (K, N), C and D (M, N); a
 block of products has n terms.
 """
 
 import dataclasses
+import importlib
 import math
 import os
 import threading
@@ -450,11 +457,32 @@ def _both(fn, X, Y):
 
 
 def _matmul_hardware(A16, B16, C, model, out):
+    M, K = A16.shape
+    N = B16.shape[1]
+    jit = _compiled(M * K * N, _COLD_MIN_WORK_HARDWARE)
+    if jit is not None:
+        try:
+            return _hardware_compiled(jit, A16, B16, C, model, out)
+        except Exception:  # the compiler failed: NumPy from now on
+            _compiled_failed()
     A64, B64 = _both(lambda X: X.astype(np.float64), A16, B16)
     C64 = C.astype(np.float64)
     return _by_rows(
         lambda i, j: _hw_rows(A64[i:j], B64, C64[i:j], model, out),
         *C.shape)
+
+
+def _hardware_compiled(jit, A16, B16, C, model, out):
+    """The compiled hardware kernel, its rows split over the cores."""
+    A32 = np.ascontiguousarray(A16, np.float32)
+    B32 = np.ascontiguousarray(B16, np.float32)
+    C64 = np.ascontiguousarray(C, np.float64)
+    D = np.empty(C64.shape, np.float64)
+    args = (model.block_size, model.extra_bits,
+            max(_floor(model, out), -126), out == "fp16")
+    _split_rows(lambda i, j: jit.hardware(A32[i:j], B32, C64[i:j], D[i:j],
+                                          *args), A32.shape[0])
+    return D
 
 
 # ---------------------------------------------------------- ideal model
@@ -473,306 +501,105 @@ def _ideal_portable(A32, B32, C32):
     return D
 
 
-def _ideal_spread(A32, B32, C32, layout):
-    """The ideal model through float32 BLAS, "blas-spread" layout; same
-    contract as _ideal_portable when the BLAS sums each output in k order
-    apart from keeping separate sums for even and odd inner indices.
-
-    layout = (stride, row_block, k_chunk).  Per chunk of K and block of
-    rows, one GEMM computes D_rows = [I | A_rows,chunk] @ [D_rows ; B_chunk]:
-    the running D enters each sum first (through the identity), then the
-    chunk's products in k order.  stride = 2 puts a zero after every
-    inner entry, so a kernel's sum of the odd entries stays zero.
-    """
-    stride, row_block, k_chunk = layout
+def _matmul_ideal(A16, B16, C32):
+    """A16, B16: fp16 values, as float16 or float32 arrays; C32 float32.
+    Returns D (M, N) float32."""
+    A32, B32 = _both(lambda X: X.astype(np.float32, copy=False), A16, B16)
     M, K = A32.shape
     N = B32.shape[1]
-    D = C32.copy()
-    # Row blocks of equal heights (none much thinner than row_block).
-    edges = np.linspace(0, M, -(-M // row_block) + 1).astype(int)
-    # right = [D slot (row_block rows) ; B chunk], every `stride`-th row.
-    right = np.zeros((stride * (row_block + k_chunk), N), np.float32)
-    top = stride * row_block
-    for k0 in range(0, K, k_chunk):
-        k1 = min(k0 + k_chunk, K)
-        rhs = right[:top + stride * (k1 - k0)]
-        rhs[top::stride] = B32[k0:k1]
-        for i0, i1 in zip(edges[:-1], edges[1:]):
-            left = np.zeros((i1 - i0, rhs.shape[0]), np.float32)
-            left[:, :stride * (i1 - i0):stride] = np.eye(i1 - i0)
-            left[:, top::stride] = A32[i0:i1, k0:k1]
-            rhs[:stride * (i1 - i0):stride] = D[i0:i1]
-            np.matmul(left, rhs, out=D[i0:i1])
-    return D
-
-
-# The blocking of OpenBLAS's single-threaded sgemm driver on its Haswell
-# kernel (sgemm_kernel_8x4_haswell_2.c; OpenBLAS 0.3.31, which reports
-# "Haswell" on the AMD EPYC this was measured on): the inner
-# dimension is cut into panels of GEMM_Q = 320, the kernel's m dimension
-# (the columns of a C-ordered product) into blocks of up to GEMM_P = 320
-# (a rest between 320 and 640 is halved, rounded up to 8).  Measured
-# (tests/test_tensorcore.py, bench): within a panel each output is one
-# accumulator, added in k order (fused multiply-add; the products of fp16
-# values are exact, so that is an fp32 addition), except
-# - the first and the last whole 8-group of every m block of 16 or more
-#   (columns of the product), in the first 6 of every 12 of the kernel's
-#   n (rows of the product): the m8n6 kernels there keep two sums, even
-#   and odd k, added at the end;
-# - kernel calls with n = 4 (a rest of 4 to 11 rows, or threads that
-#   split n so) and m >= 8: the m8n4 kernel keeps even/odd sums as well;
-# - nothing deviates when the inner dimension is below 8 (no paired
-#   loop), nor for m below 16 with n a multiple of 12.
-# Fortran-ordered operands give the same places; swapping the operands
-# (D^T = B^T A^T) only moves them.  A product with one column goes to
-# sgemv, which keeps several sums.
-# With more than one thread the blocks depend on how the threads split
-# the work, so the "blas" path runs single-threaded BLAS calls (through
-# threadpoolctl) on its own threads.  The probe checks all of it.
-_SGEMM_P, _SGEMM_Q, _SGEMM_UNROLL_M = 320, 320, 8
-_TILE_ROWS = 36  # rows per GEMM: a multiple of 12 (no n = 4 calls)
-
-
-def _kernel_blocks(m, p=_SGEMM_P, unroll=_SGEMM_UNROLL_M):
-    """The blocks [start, stop) of the kernel's m dimension."""
-    blocks, start = [], 0
-    while start < m:
-        size = m - start
-        if size >= 2 * p:
-            size = p
-        elif size > p:
-            size = (size // 2 + unroll - 1) // unroll * unroll
-        blocks.append((start, start + size))
-        start += size
-    return blocks
-
-
-def _column_plan(N):
-    """(width, runs): a padded width >= N and the runs [start, stop) of
-    columns that hold the N real columns, in order.  The padding (zero
-    columns) takes the first and last whole 8-column group of every
-    kernel block of 16 or more, where the kernel keeps two sums.  The
-    width is at least 2: NumPy computes a product with one column by
-    a matrix-vector routine (sgemv), which keeps several sums."""
-    width = max(N, 2)
-    while True:
-        runs = []
-        for start, stop in _kernel_blocks(width):
-            if stop - start < 16:
-                runs.append((start, stop))
-                continue
-            end8 = start + (stop - start) // 8 * 8
-            runs.append((start + 8, end8 - 8))
-            if end8 < stop:
-                runs.append((end8, stop))
-        short = N - sum(b - a for a, b in runs)
-        if short <= 0:
-            break
-        width += short  # a column adds one real place at most
-    taken, left = [], N
-    for a, b in runs:
-        if left > 0:
-            taken.append((a, a + min(b - a, left)))
-            left -= b - a
-    return width, taken
-
-
-_blas_control = None  # threadpoolctl's ThreadpoolController, or False
-_blas_lock = threading.Lock()
-
-
-def _single_threaded_blas():
-    """A context manager that limits BLAS to one thread, or None when
-    threadpoolctl is missing."""
-    global _blas_control
-    if _blas_control is None:
+    jit = _compiled(M * K * N, _COLD_MIN_WORK_IDEAL)
+    if jit is not None:
         try:
-            from threadpoolctl import ThreadpoolController
-            _blas_control = ThreadpoolController()
-        except Exception:  # not installed, or it cannot inspect the BLAS
-            _blas_control = False
-    if not _blas_control:
+            A32, B32 = np.ascontiguousarray(A32), np.ascontiguousarray(B32)
+            D = np.array(C32, np.float32, order="C")
+            _split_rows(lambda i, j: jit.ideal(A32[i:j], B32, D[i:j]), M)
+            return D
+        except Exception:  # the compiler failed: NumPy from now on
+            _compiled_failed()
+    with np.errstate(over="ignore"):
+        return _by_rows(
+            lambda i, j: _ideal_portable(A32[i:j], B32, C32[i:j]),
+            *C32.shape)
+
+
+# ------------------------------------------------------ compiled path
+#
+# The compiled kernels (course_utils/_tensorcore_jit.py, Numba) add in
+# the order the model defines, so they give the NumPy path's bits on any
+# CPU.  Loading Numba costs about a second of CPU time per process (more
+# the first time, when it compiles and caches the kernels), so a product
+# takes the compiled path only when it is large enough to pay for that,
+# or once the kernels are loaded anyway.
+
+_COLD_MIN_WORK_HARDWARE = 1 << 26  # multiply-adds: about 400^3
+_COLD_MIN_WORK_IDEAL = 1 << 28     # about 650^3 (NumPy's loop is fast)
+_WARM_MIN_WORK = 1 << 12
+_PATH = None     # "numpy" or "compiled" forces a path (tests, benchmarks)
+_THREADS = None  # threads of the compiled path; None: one per core
+_jit = None      # the compiled kernels' module, or False: unusable
+_jit_lock = threading.Lock()
+
+
+def _load_compiled():
+    """The compiled kernels' module, or None where Numba is missing or
+    fails to import."""
+    global _jit
+    with _jit_lock:
+        if _jit is None:
+            try:
+                _jit = importlib.import_module("course_utils._tensorcore_jit")
+            except Exception:  # not installed, or broken on this system
+                _jit = False
+    return _jit or None
+
+
+def _compiled_failed():
+    """After a compiled kernel raised: re-raise it where the compiled
+    path is forced, else keep to NumPy from now on."""
+    global _jit
+    if _PATH == "compiled":
+        raise  # the exception being handled by the caller
+    _jit = False
+
+
+def _compiled(work, cold_min_work):
+    """The compiled kernels if a product of `work` multiply-adds should
+    take them, else None (the NumPy path)."""
+    if _PATH == "numpy":
         return None
-    return _blas_control.limit(limits=1, user_api="blas")
+    if _PATH == "compiled":
+        jit = _load_compiled()
+        if jit is None:
+            raise RuntimeError("the compiled path needs Numba")
+        return jit
+    if _jit is False or work < _WARM_MIN_WORK:
+        return None
+    if _jit is None and work < cold_min_work:
+        return None
+    return _load_compiled()
 
 
-def _ideal_tiled(A32, B32, C32, rows=_TILE_ROWS, inner=_SGEMM_Q,
-                 group=None):
-    """The ideal model through float32 BLAS, "blas" layout; same contract
-    as _ideal_portable when the BLAS behaves as described above.
-
-    The columns are split into groups of at most `group` (default: one
-    group; narrower GEMMs stay in cache, but measured here the extra
-    calls cost more than that gains); each group's D, padded by
-    _column_plan, is updated by blocks of `rows`
-    rows and chunks of K: D_rows = [I | A_rows,chunk] @ [D_rows ; B_chunk],
-    one single-threaded GEMM with an inner dimension of at most `inner`
-    (one panel), so the running D enters each sum first, then the
-    chunk's products in k order.  Groups and row blocks run on all cores.
-    Raises RuntimeError without threadpoolctl.
-    """
-    M, K = A32.shape
-    N = B32.shape[1]
-    chunks = -(-K // (inner - rows))
-    k_chunk = -(-K // chunks)  # chunks of (nearly) equal sizes
-    blocks = -(-M // rows)
-    edges = np.linspace(0, N, -(-N // (group or N)) + 1).astype(int)
-    groups = []  # (first real column, runs, padded D)
-    for n0, n1 in zip(edges[:-1], edges[1:]):
-        width, runs = _column_plan(n1 - n0)
-        D = np.zeros((blocks * rows, width), np.float32)
-        j = n0
-        for a, b in runs:
-            D[:M, a:b] = C32[:, j:j + b - a]
-            j += b - a
-        groups.append((n0, runs, D))
-    workers = min(blocks * len(groups), os.cpu_count() or 1)
-    parts = max(1, min(blocks, -(-workers // len(groups))))
-    tasks = [(g, part) for g in range(len(groups)) for part in range(parts)]
-
-    def work(task):
-        g, part = task
-        n0, runs, D = groups[g]
-        left = np.zeros((rows, rows + k_chunk), np.float32)
-        left[:, :rows] = np.eye(rows, dtype=np.float32)
-        right = np.zeros((rows + k_chunk, D.shape[1]), np.float32)
-        for k0 in range(0, K, k_chunk):
-            k1 = min(k0 + k_chunk, K)
-            w = rows + k1 - k0
-            j = n0
-            for a, b in runs:
-                right[rows:w, a:b] = B32[k0:k1, j:j + b - a]
-                j += b - a
-            for i in range(part, blocks, parts):
-                i0, i1 = i * rows, min(i * rows + rows, M)
-                left[:i1 - i0, rows:w] = A32[i0:i1, k0:k1]
-                if i1 - i0 < rows:
-                    left[i1 - i0:, rows:w] = 0
-                right[:rows] = D[i * rows:(i + 1) * rows]
-                np.matmul(left[:, :w], right[:w],
-                          out=D[i * rows:(i + 1) * rows])
-
-    limit = _single_threaded_blas()
-    if limit is None:
-        raise RuntimeError("the 'blas' path needs threadpoolctl")
-    with _blas_lock, limit:
-        if workers > 1:
-            with ThreadPoolExecutor(workers) as pool:
-                list(pool.map(work, tasks))
-        else:
-            for task in tasks:
-                work(task)
-    out = np.empty((M, N), np.float32)
-    for n0, runs, D in groups:
-        j = n0
-        for a, b in runs:
-            out[:, j:j + b - a] = D[:M, a:b]
-            j += b - a
-    return out
-
-
-_BLAS_PATHS = {
-    "blas": _ideal_tiled,
-    "blas-spread": lambda A32, B32, C32: _ideal_spread(
-        A32, B32, C32, (2, 32, 96)),
-}
-_BLAS_MIN_WORK = 1 << 21  # smaller products take the portable path
-_backend = None
-
-
-def _probe_blas(name):
-    """Does the BLAS path `name` match the portable path on cases with
-    several column blocks and row blocks, K chunks, rests of every kind
-    and wide-ranging magnitudes?"""
-    rng = np.random.default_rng(12345)
-    for M, K, N in [(150, 700, 300), (77, 333, 131), (61, 350, 700),
-                    (20, 40, 1100)]:
-        A = rng.standard_normal((M, K)) \
-            * np.exp2(rng.integers(-12, 12, (M, K)))
-        B = rng.standard_normal((K, N))
-        A32 = _fp16_values(A)
-        B32 = _fp16_values(B)
-        C32 = rng.standard_normal((M, N)).astype(np.float32)
-        expected = _ideal_portable(A32, B32, C32)
-        try:
-            with np.errstate(all="ignore"):
-                got = _BLAS_PATHS[name](A32, B32, C32)
-        except RuntimeError:
-            return False
-        if not np.array_equal(got.view(np.uint32), expected.view(np.uint32)):
-            return False
-    return True
+def _split_rows(fn, M):
+    """fn(i, j) over row ranges [i, j) covering range(M), one per thread
+    (the compiled kernels release the GIL)."""
+    workers = max(1, min(_THREADS or os.cpu_count() or 1, M // 8))
+    edges = np.linspace(0, M, workers + 1).astype(int)
+    chunks = list(zip(edges[:-1], edges[1:]))
+    if workers == 1:
+        fn(0, M)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(lambda ij: fn(*ij), chunks))
 
 
 def ideal_backend():
-    """Which path the "ideal" model uses on this machine.
-
-    "blas": float32 BLAS GEMMs (single-threaded calls, run side by side),
-    laid out so that every output is summed in k order: a probe (at first
-    use) checks that this BLAS does so; "blas-spread": GEMMs with a zero
-    after every k entry, for BLAS kernels that keep two partial sums
-    (twice the work); "portable": a loop over k with float32 additions
-    (slower, always exact), and the only path for BLAS kernels other
-    than OpenBLAS's Haswell/Zen sgemm, whose layout the other two assume.  Products under about 2 million multiply-adds,
-    or with fewer than 16 rows or columns, always take the portable path.
-    """
-    global _backend
-    if _backend is None:
-        if _blas_kernel() not in _BLAS_LAYOUT_KERNELS:
-            _backend = "portable"
-        else:
-            _backend = next(
-                (name for name in _BLAS_PATHS if _probe_blas(name)),
-                "portable")
-    return _backend
-
-
-# The BLAS layouts were derived from OpenBLAS's Haswell sgemm kernel (Zen
-# uses the same one).  Other kernels (SkylakeX's AVX-512 one, say) sum in
-# other orders that a probe on a few shapes can miss, so they are not
-# trusted: the portable path is always exact.
-_BLAS_LAYOUT_KERNELS = ("haswell", "zen")
-
-
-def _blas_kernel():
-    """numpy's OpenBLAS core type in lower case ("haswell"), or ""."""
-    try:
-        from threadpoolctl import threadpool_info
-        info = [d for d in threadpool_info()
-                if d.get("user_api") == "blas"
-                and "numpy" in str(d.get("filepath", ""))]
-    except Exception:  # threadpoolctl missing or unable to inspect
-        return ""
-    if len(info) != 1 or info[0].get("internal_api") != "openblas":
-        return ""
-    return str(info[0].get("architecture") or "").lower()
-
-
-def _matmul_ideal(A16, B16, C32, backend=None):
-    """A16, B16: fp16 values, as float16 or float32 arrays; C32 float32.
-    backend: None (ideal_backend(), portable for small products), or
-    one of "blas", "blas-spread", "portable" to force a path."""
-    A32, B32 = _both(lambda X: X.astype(np.float32, copy=False), A16, B16)
-    if backend is None:
-        M, K, N = A32.shape + B32.shape[1:]
-        small = M * K * N < _BLAS_MIN_WORK or min(M, N) < 16
-        backend = "portable" if small else ideal_backend()
-    with np.errstate(over="ignore"):
-        if backend == "portable":
-            return _by_rows(
-                lambda i, j: _ideal_portable(A32[i:j], B32, C32[i:j]),
-                *C32.shape)
-        D = _BLAS_PATHS[backend](A32, B32, C32)
-    # BLAS loses the sign of an all-zero sum from C = -0: redo those.
-    # (No overflow can occur: products are below 2**32, under half the
-    # spacing of fp32 numbers near the largest, 2**103.)
-    negative = np.signbit(C32)
-    redo = (D == 0) & negative if negative.any() else None
-    if redo is not None and redo.any():
-        rows = np.nonzero(redo.any(axis=1))[0]
-        fixed = _ideal_portable(A32[rows], B32, C32[rows])
-        D[rows] = np.where(redo[rows], fixed, D[rows])
-    return D
+    """Which path the models take for large products on this machine:
+    "compiled" (Numba kernels, loaded by this call if need be) or
+    "numpy" (Numba is missing or unusable).  Both give the same bits;
+    small products take the NumPy path either way."""
+    if _PATH == "numpy":
+        return "numpy"
+    return "compiled" if _load_compiled() is not None else "numpy"
 
 
 # ---------------------------------------------------------- exact model
@@ -937,7 +764,16 @@ def block_fma(a, b, c, model="V100", out="fp32"):
     b64[~np.isfinite(b64)] = 0
     c64 = np.where(np.isfinite(c_out), c_out, 0).astype(np.float64)
 
-    if model.kind == "hardware":
+    jit = None if model.kind == "exact" else _compiled(rows * n, math.inf)
+    if jit is not None:
+        try:
+            d = _block_rows_compiled(jit, a64, b64, c64, model, out)
+        except Exception:  # the compiler failed: NumPy from now on
+            _compiled_failed()
+            jit = None
+    if jit is not None:
+        pass
+    elif model.kind == "hardware":
         d = _block_rows_hardware(a64, b64, c64, model, out)
     elif model.kind == "ideal":
         d = c64.astype(np.float32)
@@ -951,6 +787,20 @@ def block_fma(a, b, c, model="V100", out="fp32"):
         d = np.asarray(d, np.float64).astype(_OUTPUTS[out])
     d[bad] = ieee[bad]
     return d.reshape(lead)
+
+
+def _block_rows_compiled(jit, a64, b64, c64, model, out):
+    """block_fma's rows through the compiled kernels; same contract as
+    _block_rows_hardware (ideal: the fp32 sum in k order from c)."""
+    a32, b32 = a64.astype(np.float32), b64.astype(np.float32)
+    if model.kind == "ideal":
+        d = c64.astype(np.float32)
+        jit.ideal_rows(a32, b32, d)
+        return d
+    d = np.empty(c64.shape, np.float64)
+    jit.hardware_rows(a32, b32, c64, d, model.block_size, model.extra_bits,
+                      max(_floor(model, out), -126), out == "fp16")
+    return d
 
 
 def _block_rows_hardware(a64, b64, c64, model, out):
