@@ -169,13 +169,16 @@ def test_grade_refuses_a_missing_gradebook(course_root, capsys):
         capsys.readouterr().err
 
 
-CHAPTERS = sorted(p.name for p in (REPO / "solutions").glob("*/")
-                  if any(p.glob("*.ipynb")))
+# Every chapter's solution and blank release go through the production
+# grader in its grading batch (tests/chapter_grading.py: full marks, 0,
+# no flag); `check` itself runs on chapter 01 and on chapter 05, whose
+# natural answers read like the reference kernels.
+CHAPTERS = ["01_numerical_derivatives", "05_mlp"]
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_course_chapter_checks_in_the_sandbox(chapter, tmp_path):
-    """Does each chapter's solution pass and release fail when sandboxed?"""
+    """Does the chapter's solution pass and release fail when sandboxed?"""
     import shutil
     # The course's own notebook limit is 600 s (autograder/
     # nbgrader_config.py); 300 s here: under the trusted test path
