@@ -9,10 +9,14 @@ np.where, boolean masks) and must keep full marks.  Every exercise's
 score is pinned, so a mistake must cost exactly its own exercise's points,
 and for many mistakes the message the student sees must name it.
 
-The wrong students' two-layer networks are written out in full (they do
-not call the student's layers), so that a mistake in one layer exercise
-does not also cost exercise 7's points.
+Exercise 7's tests run the student's two-layer network with the
+reference layers in place of the student's (course_utils.nn's
+reference_layers), so a mistake in a layer costs points in the layer's
+exercise only: the "earlier" students carry the wrong students' layer
+mistakes with the solution's network, which must keep its full marks.
+Some wrong networks call the layers, others are written out in full.
 """
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -138,6 +142,22 @@ def two_layer_loss_and_grads(X, y, params):
 '''
 
 
+def _layered(A1="A1", dZ1="relu_backward(dA1, cache_relu)",
+             first_cache="cache1"):
+    """A network that calls the student's layers, as the text suggests."""
+    return f'''
+def two_layer_loss_and_grads(X, y, params):
+    Z1, cache1 = affine_forward(X, params["W1"], params["b1"])
+    A1, cache_relu = relu_forward(Z1)
+    S, cache2 = affine_forward({A1}, params["W2"], params["b2"])
+    loss, dS = softmax_cross_entropy(S, y)
+    dA1, dW2, db2 = affine_backward(dS, cache2)
+    dZ1 = {dZ1}
+    dX, dW1, db1 = affine_backward(dZ1, {first_cache})
+    return loss, {{"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}}
+'''
+
+
 # Plausible wrong answers: (what it is, solution cell source, expected
 # score of the exercise, {graded cell: words its message must contain}).
 WRONG = {
@@ -194,7 +214,9 @@ def numerical_jacobian(f, x, h=1e-5):
          {"test_affine_backward_db": "one row per sample"}),
         # dZ @ W fails for every non-square W, so dW and db cells fail too
         ("dX = dZ W (transpose missing)", _affine_backward(dX="dZ @ W"), 1,
-         {"test_affine_backward_dX": "without the transpose"}),
+         {"test_affine_backward_dX": "without the transpose",
+          "test_affine_backward_dW": "stopped with an error about shapes",
+          "test_affine_backward_db": "stopped with an error about shapes"}),
         ("backward delegates to course_utils.nn", AFFINE_FORWARD + """
 def affine_backward(dZ, cache):
     return cun.affine_backward(dZ, cache)
@@ -287,6 +309,15 @@ def sigmoid_backward(dA, cache):
          {"test_two_layer_grads_output": "1/N"}),
         ("ReLU mask from the upstream gradient", _two_layer(mask="dA1 > 0"),
          2, {"test_two_layer_grads_hidden": "built from the upstream"}),
+        ("calls the layers, skips relu_backward", _layered(
+            dZ1="dA1"), 2,
+         {"test_two_layer_grads_hidden": "WITHOUT the ReLU mask"}),
+        ("first layer's backward given the second layer's cache",
+         _layered(first_cache="cache2"), 0,
+         {"test_two_layer_grads_hidden": "error about shapes",
+          "test_two_layer_loss": "error about shapes"}),
+        ("second layer fed Z1, not ReLU(Z1)", _layered(A1="Z1"), 0,
+         {"test_two_layer_loss": "WITHOUT the ReLU"}),
     ],
 }
 
@@ -414,14 +445,128 @@ def softmax_cross_entropy(S, y):
         dS[n, y[n]] -= 1 / N
     return loss, dS
 """,
+        # The layers called by keyword (softmax_cross_entropy(S=...)), in
+        # a loop over the two layers.
+        "two_layer": """
+def two_layer_loss_and_grads(X, y, params):
+    caches, out = [], X
+    for layer in (1, 2):
+        out, cache = affine_forward(X=out, W=params[f"W{layer}"],
+                                    b=params[f"b{layer}"])
+        caches.append(cache)
+        if layer == 1:
+            out, relu_cache = relu_forward(Z=out)
+    loss, grad = softmax_cross_entropy(S=out, y=y)
+    grads = {}
+    for layer in (2, 1):
+        if layer == 1:
+            grad = relu_backward(dA=grad, cache=relu_cache)
+        grad, grads[f"W{layer}"], grads[f"b{layer}"] = affine_backward(
+            dZ=grad, cache=caches[layer - 1])
+    return loss, grads
+""",
+    },
+    {   # other names, lists for tuples, other NumPy functions
+        "numerical_jacobian": """
+def numerical_jacobian(f, x, h=1e-5):
+    x0 = np.asarray(x, dtype=np.float64).copy()
+    steps = np.diag(np.full(x0.size, h))
+    return np.column_stack([np.subtract(f(x0 + d), f(x0 - d)) / (2 * h)
+                            for d in steps])
+""",
+        "affine": """
+def affine_forward(inputs, weights, bias):
+    return [np.dot(inputs, weights) + bias[np.newaxis, :],
+            [inputs, weights, bias]]
+
+def affine_backward(upstream, cache):
+    inputs, weights, _ = cache
+    return [np.dot(upstream, weights.T), np.dot(inputs.T, upstream),
+            np.sum(upstream, axis=0)]
+""",
+        "relu": """
+def relu_forward(Z):
+    return np.clip(Z, 0, None), np.copy(Z)
+
+def relu_backward(dA, cache):
+    return np.multiply(dA, np.greater(cache, 0))
+""",
+        "sigmoid": """
+def sigmoid_forward(Z):
+    Z = np.asarray(Z, dtype=float)
+    A = np.empty_like(Z)
+    pos = Z >= 0
+    A[pos] = 1 / (1 + np.exp(-Z[pos]))
+    e = np.exp(Z[~pos])
+    A[~pos] = e / (1 + e)
+    return A, A
+
+def sigmoid_backward(dA, cache):
+    return np.multiply(dA, cache * (1.0 - cache))
+""",
+        "mse_loss": """
+def mse_loss(Y_hat, Y):
+    target = np.reshape(np.asarray(Y, dtype=float), np.shape(Y_hat))
+    err = np.subtract(Y_hat, target)
+    return [np.average(err ** 2), err * 2 / err.size]
+""",
+        "softmax_cross_entropy": """
+def softmax_cross_entropy(S, y):
+    n = S.shape[0]
+    z = S - np.amax(S, axis=1)[:, None]
+    log_p = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    loss = -np.sum(log_p[range(n), y]) / n
+    dS = np.exp(log_p)
+    dS[range(n), y] -= 1.0
+    return loss, dS / n
+""",
+        "two_layer": """
+def two_layer_loss_and_grads(X, y, params):
+    hidden_in, first = affine_forward(X, params["W1"], params["b1"])
+    hidden, gate = relu_forward(hidden_in)
+    scores, second = affine_forward(hidden, params["W2"], params["b2"])
+    loss, d_scores = softmax_cross_entropy(scores, y)
+    d_hidden, dW2, db2 = affine_backward(d_scores, second)
+    _, dW1, db1 = affine_backward(relu_backward(d_hidden, gate), first)
+    return [loss, dict(zip(["W1", "b1", "W2", "b2"], [dW1, db1, dW2, db2]))]
+""",
     },
 ]
 ALT_NAMES = [f"alt{i}" for i in range(len(ALT))]
 N_WRONG = max(len(v) for v in WRONG.values())
 
+# The layer mistakes of wrong students 0.., each with the solution's
+# network: exercise 7 must keep its 4 points.
+N_EARLIER = max(len(v) for ex, v in WRONG.items() if ex != "two_layer")
+EARLIER_NAMES = [f"earlier{k}" for k in range(N_EARLIER)]
 
-CHAPTER = Chapter(NB_NAME, EXERCISES, WRONG)
+
+@dataclass(frozen=True)
+class Chapter04(Chapter):
+    def expected(self, student):
+        """As Chapter's; an "earlier" student keeps exercise 7's points."""
+        if student.startswith("earlier"):
+            k = student.removeprefix("earlier")
+            return dict(super().expected(f"wrong{k}"),
+                        two_layer=sum(self.exercises["two_layer"].values()))
+        return super().expected(student)
+
+
+CHAPTER = Chapter04(NB_NAME, EXERCISES, WRONG)
 _expected = CHAPTER.expected
+
+
+def earlier_students(right):
+    """[(earlierK, sources)]: wrong student K's layer mistakes, the
+    solution's two-layer network."""
+    out = []
+    for k in range(N_EARLIER):
+        sources = dict(right)
+        for ex, variants in WRONG.items():
+            if ex != "two_layer" and k < len(variants):
+                sources[ex] = variants[k][1].strip() + "\n"
+        out.append((f"earlier{k}", sources))
+    return out
 
 
 def _build_and_grade(folder):
@@ -431,7 +576,8 @@ def _build_and_grade(folder):
         alts = [(name, dict(right, **{ex: src.strip() + "\n"
                                       for ex, src in alt.items()}))
                 for name, alt in zip(ALT_NAMES, ALT)]
-        return wrong_students(right, WRONG, N_WRONG) + alts
+        return (wrong_students(right, WRONG, N_WRONG) + alts
+                + earlier_students(right))
     result = grade_batch(folder, ASSIGNMENT, students)
     result["messages"] = {
         Path(p).parts[-3]: failure_messages(p) for p in result["autograded"]
@@ -453,7 +599,7 @@ def test_every_student_was_graded(graded):
     """Did autograde run for every student without errors?"""
     assert graded["errors"] == {}
     students = ({"stub", "solution"} | {f"wrong{k}" for k in range(N_WRONG)}
-                | set(ALT_NAMES))
+                | set(ALT_NAMES) | set(EARLIER_NAMES))
     assert set(graded["scores"]) == students
 
 
@@ -478,6 +624,24 @@ def test_other_correct_styles_keep_full_marks(graded, name):
     """Do einsum, loops, np.where and boolean masks keep full marks?"""
     got = _by_exercise(graded, name)
     assert got == _expected(name), graded["messages"].get(name)
+
+
+def test_every_exercise_has_two_other_correct_styles():
+    """Are at least two correct styles besides the solution pinned for
+    every exercise?"""
+    for ex in EXERCISES:
+        assert sum(ex in alt for alt in ALT) >= 2, ex
+
+
+@pytest.mark.parametrize("name", EARLIER_NAMES)
+def test_a_layer_mistake_costs_only_its_own_exercise(graded, name):
+    """With wrong layers and the solution's network, does exercise 7 keep
+    its 4 points while each layer exercise loses its own?"""
+    got = _by_exercise(graded, name)
+    assert got == _expected(name), graded["messages"].get(name)
+    assert got["two_layer"] == 4
+    assert not {cell for cell in graded["messages"][name]
+                if cell in EXERCISES["two_layer"]}
 
 
 @pytest.mark.parametrize("k", range(N_WRONG))
