@@ -765,7 +765,7 @@ def passed(what):
 # Layer gradients (chapter 04 on): name the layout mistake
 # --------------------------------------------------------------------------
 __all__ += ["assert_gradient_close", "assert_backward_matches_forward",
-            "assert_no_framework", "call_shaped",
+            "assert_no_framework", "call_shaped", "call_network",
             "assert_network_not_delegating"]
 
 
@@ -1011,6 +1011,27 @@ def call_shaped(func, *args, name=None, shapes="", hint=_SHAPE_HINT,
         f"do not fit together in a product or a sum. {shapes} "
         f"{hint}".replace("  ", " ")
     )
+
+
+def call_network(func, X, y, params, name=None):
+    """(loss, grads) from chapter 04's two-layer network, or a message.
+
+    func: the student's two_layer_loss_and_grads(X, y, params).
+    X: (N, D); y: (N,) labels; params: {"W1": (D, H), "b1": (H,),
+      "W2": (H, C), "b2": (C,)}.  name: how to call the call.
+    A shape error names the shapes Z1, A1 and S must have; a return
+    that is not a pair (loss, grads) is named as unpack does.
+    """
+    __tracebackhide__ = True
+    name = name or "two_layer_loss_and_grads(X, y, params)"
+    N, (D, H), C = len(X), np.shape(params["W1"]), np.shape(params["W2"])[1]
+    shapes = (f"Here X is {(N, D)}, W1 {(D, H)} and W2 {(H, C)}, so Z1 "
+              f"and A1 must be {(N, H)}, S {(N, C)}, and every gradient "
+              f"the shape of its parameter.")
+    hint = ("The usual causes: a layer's backward given another layer's "
+            "cache, or a transpose forgotten.")
+    return unpack(call_shaped(func, X, y, params, name=name, shapes=shapes,
+                              hint=hint), ("loss", "grads"), name)
 
 
 def _calls_forbidden(own, forbidden):
