@@ -19,6 +19,7 @@ Some wrong networks call the layers, others are written out in full.
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from chapter_grading import Chapter, grade_batch, wrong_students
@@ -310,8 +311,8 @@ def sigmoid_backward(dA, cache):
          {"test_softmax_ce_gradient": "wrong sign"}),
     ],
     "two_layer": [
-        ("ReLU mask forgotten (A1 >= 0 never blocks)",
-         _two_layer(mask="A1 >= 0"), 2,
+        ("calls the layers, skips relu_backward", _layered(
+            dZ1="dA1"), 2,
          {"test_two_layer_grads_hidden": "WITHOUT the ReLU mask"}),
         ("dW2 = dS^T A1 (transposed)", _two_layer(dW2="dS.T @ A1"), 3,
          {"test_two_layer_grads_output": "transpose"}),
@@ -320,9 +321,6 @@ def sigmoid_backward(dA, cache):
          {"test_two_layer_grads_output": "1/N"}),
         ("ReLU mask from the upstream gradient", _two_layer(mask="dA1 > 0"),
          2, {"test_two_layer_grads_hidden": "built from the upstream"}),
-        ("calls the layers, skips relu_backward", _layered(
-            dZ1="dA1"), 2,
-         {"test_two_layer_grads_hidden": "WITHOUT the ReLU mask"}),
         ("first layer's backward given the second layer's cache",
          _layered(first_cache="cache2"), 0,
          {"test_two_layer_grads_hidden": "error about shapes",
@@ -655,6 +653,20 @@ def test_a_layer_mistake_costs_only_its_own_exercise(graded, name):
     assert got["two_layer"] == 4
     assert not {cell for cell in graded["messages"][name]
                 if cell in EXERCISES["two_layer"]}
+    # what the student reads there: a pass that says how it was run
+    shown = _printed(graded, name)
+    assert "\u2713 two_layer_loss_and_grads: dW1 and db1 through the ReLU " \
+           "(run with the reference layers)" in shown["test_two_layer_grads_hidden"]
+
+
+def _printed(graded, student):
+    """{grade id: what the cell printed} in a student's graded notebook."""
+    path = CHAPTER.autograded(graded, student)
+    nb = nbformat.read(path, 4)
+    return {cell.metadata.get("nbgrader", {}).get("grade_id"): "".join(
+        o.get("text", "") for o in cell.get("outputs", [])
+        if o.get("output_type") == "stream") for cell in nb.cells
+        if cell.cell_type == "code"}
 
 
 @pytest.mark.parametrize("k", range(N_WRONG))
