@@ -654,9 +654,9 @@ def test_a_layer_mistake_costs_only_its_own_exercise(graded, name):
     assert not {cell for cell in graded["messages"][name]
                 if cell in EXERCISES["two_layer"]}
     # what the student reads there: a pass that says how it was run
-    shown = _printed(graded, name)
-    assert "\u2713 two_layer_loss_and_grads: dW1 and db1 through the ReLU " \
-           "(run with the reference layers)" in shown["test_two_layer_grads_hidden"]
+    shown = _printed(graded, name)["test_two_layer_grads_hidden"]
+    assert ("\u2713 two_layer_loss_and_grads: dW1 and db1 through the ReLU "
+            "(run with the reference layers)") in shown
 
 
 def _printed(graded, student):

@@ -78,7 +78,8 @@ def _student(layer_source, network_source):
 
 
 OWN_LAYER = "def layer(X, W):\n    return X @ W\n"
-DELEGATING_LAYER = "def layer(X, W):\n    return cun.affine_forward(X, W, 0 * W[0])[0]\n"
+DELEGATING_LAYER = ("def layer(X, W):\n"
+                    "    return cun.affine_forward(X, W, 0 * W[0])[0]\n")
 NETWORK = "def network(X, W):\n    return layer(X, W)\n"
 CHEATING_NETWORK = ("def network(X, W):\n"
                     "    return cun.affine_forward(X, W, 0 * W[0])[0]\n")
