@@ -773,7 +773,8 @@ def passed(what):
 # Layer gradients (chapter 04 on): name the layout mistake
 # --------------------------------------------------------------------------
 __all__ += ["assert_gradient_close", "assert_backward_matches_forward",
-            "assert_no_framework"]
+            "assert_no_framework", "call_shaped", "call_network",
+            "assert_network_not_delegating"]
 
 
 def _wrt_text(wrt):
@@ -981,6 +982,104 @@ def assert_backward_matches_forward(forward, backward, inputs, name,
             grad, numeric,
             f"d{var} from {name}_backward (compared with central "
             f"differences of your {fwd})", wrt=var, rtol=rtol, atol=atol)
+
+
+# NumPy's words when the shapes of a product or a sum do not fit.
+_SHAPE_WORDS = ("shape", "mismatch", "broadcast", "aligned",
+                "does not match", "dimension")
+
+
+_SHAPE_HINT = ("Write the shape of each factor next to every product: a "
+               "transpose forgotten, or the factors in the wrong order, is "
+               "the usual cause.")
+
+
+def call_shaped(func, *args, name=None, shapes="", hint=_SHAPE_HINT,
+                **kwargs):
+    """call_checked, with a message about shapes instead of NumPy's error.
+
+    func, args, kwargs, name: as for call_checked.
+    shapes: what the shapes are in this call and what the results must
+      be, e.g. "Here dZ is (2, 2), X (2, 3) and W (3, 2): ...".
+    hint: the usual causes, for the end of the message.
+    When the student's code stops with NumPy's ValueError about arrays
+    whose shapes do not fit (a forgotten transpose, the wrong factor
+    order), the cell fails with one short block that says so, rather
+    than with a traceback.
+    """
+    __tracebackhide__ = True
+    try:
+        return call_checked(func, *args, name=name, **kwargs)
+    except ValueError as err:
+        if not any(w in str(err).lower() for w in _SHAPE_WORDS):
+            raise
+        call = name or f"{getattr(func, '__name__', 'your function')}(...)"
+    _fail(
+        f"{call} stopped with an error about shapes: two arrays that "
+        f"do not fit together in a product or a sum. {shapes} "
+        f"{hint}".replace("  ", " ")
+    )
+
+
+def call_network(func, X, y, params, name=None):
+    """(loss, grads) from chapter 04's two-layer network, or a message.
+
+    func: the student's two_layer_loss_and_grads(X, y, params).
+    X: (N, D); y: (N,) labels; params: {"W1": (D, H), "b1": (H,),
+      "W2": (H, C), "b2": (C,)}.  name: how to call the call.
+    A shape error names the shapes Z1, A1 and S must have; a return
+    that is not a pair (loss, grads) is named as unpack does.
+    """
+    __tracebackhide__ = True
+    name = name or "two_layer_loss_and_grads(X, y, params)"
+    N, (D, H), C = len(X), np.shape(params["W1"]), np.shape(params["W2"])[1]
+    shapes = (f"Here X is {(N, D)}, W1 {(D, H)} and W2 {(H, C)}, so Z1 "
+              f"and A1 must be {(N, H)}, S {(N, C)}, and every gradient "
+              f"the shape of its parameter.")
+    hint = ("The usual causes: a layer's backward given another layer's "
+            "cache, or a transpose forgotten.")
+    return unpack(call_shaped(func, X, y, params, name=name, shapes=shapes,
+                              hint=hint), ("loss", "grads"), name)
+
+
+def _calls_forbidden(own, forbidden):
+    """Does the student's function `own` reach `forbidden` itself?"""
+    if own is forbidden:           # an alias of the reference
+        return True
+    try:
+        assert_not_delegating(own, forbidden)
+    except AssertionError:
+        return True
+    return False
+
+
+def assert_network_not_delegating(func, layers, *forbidden):
+    """assert_not_delegating for a network built from the student's layers.
+
+    func: the student's network function (it calls the layers).
+    layers: the student's own layer functions it is built from.
+    forbidden: what func must not call (reference layers, ready-made
+      networks).
+    A forbidden function that one of the student's layers already calls
+    is a mistake of that layer, charged by the layer's own tests; it is
+    left out here, so that one mistake costs points once.  Every other
+    use, in func or in a helper next to it, fails as
+    assert_not_delegating does.
+    """
+    __tracebackhide__ = True
+    reached = [own for own in layers if not _layer_clean(own, forbidden)]
+    kept = [bad for bad in forbidden
+            if not any(_calls_forbidden(own, bad) for own in reached)]
+    assert_not_delegating(func, *kept)
+
+
+def _layer_clean(own, forbidden):
+    """Does `own` reach none of `forbidden` (one check for all)?"""
+    try:
+        assert_not_delegating(own, *forbidden)
+    except AssertionError:
+        return False
+    return not any(own is bad for bad in forbidden)
 
 
 def _framework_hit(func, modules, seen):

@@ -266,8 +266,10 @@ def backprop_steps(X, y, params):
     (D, H), b1 (H,), W2 (H, C), b2 (C,).  Uses the reference kernels of
     course_utils.nn.
     Returns a list of steps, loss node first, each a dict with "node"
-    (a key of the drawn graph), "formula" (text) and "grads"
-    ({name: array}, the gradients that arrive at that node).
+    (a key of the drawn graph), "formula" (text), "grads" ({name:
+    array}, the gradients that arrive at that node) and "forward"
+    ({name: array}, what the forward pass computed there, shown where it
+    explains the gradient: A1 and Z1, whose signs make the ReLU mask).
     """
     from course_utils import nn
 
@@ -280,19 +282,21 @@ def backprop_steps(X, y, params):
     dX, dW1, db1 = nn.affine_backward(dZ1, c1)
     return [
         {"node": "L", "formula": f"L = {loss:.4f}; dL/dL = 1 (the seed)",
-         "grads": {"dL": np.ones(())}},
+         "grads": {"dL": np.ones(())}, "forward": {}},
         {"node": "S", "formula": "dS = (softmax(S) - onehot(y)) / N",
-         "grads": {"dS": dS}},
+         "grads": {"dS": dS}, "forward": {"S": S}},
         {"node": "W2, b2",
          "formula": "dW2 = A1^T dS, db2 = dS summed over the batch",
-         "grads": {"dW2": dW2, "db2": db2}},
-        {"node": "A1", "formula": "dA1 = dS W2^T", "grads": {"dA1": dA1}},
+         "grads": {"dW2": dW2, "db2": db2}, "forward": {"A1": A1}},
+        {"node": "A1", "formula": "dA1 = dS W2^T", "grads": {"dA1": dA1},
+         "forward": {"A1": A1}},
         {"node": "Z1", "formula": "dZ1 = dA1 where Z1 &gt; 0, else 0",
-         "grads": {"dZ1": dZ1}},
+         "grads": {"dZ1": dZ1}, "forward": {"Z1": Z1}},
         {"node": "W1, b1",
          "formula": "dW1 = X^T dZ1, db1 = dZ1 summed over the batch",
-         "grads": {"dW1": dW1, "db1": db1}},
-        {"node": "X", "formula": "dX = dZ1 W1^T", "grads": {"dX": dX}},
+         "grads": {"dW1": dW1, "db1": db1}, "forward": {"X": X}},
+        {"node": "X", "formula": "dX = dZ1 W1^T", "grads": {"dX": dX},
+         "forward": {}},
     ]
 
 
@@ -316,6 +320,12 @@ def node_colors(fig):
     """{node: facecolor} of a figure drawn by backprop_widget (for tests)."""
     return {t.get_gid(): t.get_bbox_patch().get_facecolor()
             for t in fig.axes[0].texts if t.get_gid()}
+
+
+def _shown(a):
+    """An array as the readout prints it: 3 decimals, -0 shown as 0."""
+    a = np.asarray(a, dtype=float) + 0.0     # + 0.0 turns -0.0 into 0.0
+    return np.array2string(a, precision=3, suppress_small=True)
 
 
 def backprop_widget(X, y, params, step=0):
@@ -346,8 +356,12 @@ def backprop_widget(X, y, params, step=0):
                      f"{here['node']}")
         rows = "".join(
             f"<li><code>{name}</code> shape {np.shape(g)}: "
-            f"<code>{np.array2string(np.asarray(g), precision=3)}</code>"
-            f"</li>" for name, g in here["grads"].items())
+            f"<code>{_shown(g)}</code></li>"
+            for name, g in here["grads"].items())
+        rows += "".join(
+            f"<li>from the forward pass: <code>{name}</code> = "
+            f"<code>{_shown(v)}</code></li>"
+            for name, v in here.get("forward", {}).items())
         readout.value = (f"<b>step {k} of {len(steps) - 1}</b>: "
                          f"{here['formula']}<ul>{rows}</ul>")
         box.figure = fig

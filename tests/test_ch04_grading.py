@@ -9,12 +9,17 @@ np.where, boolean masks) and must keep full marks.  Every exercise's
 score is pinned, so a mistake must cost exactly its own exercise's points,
 and for many mistakes the message the student sees must name it.
 
-The wrong students' two-layer networks are written out in full (they do
-not call the student's layers), so that a mistake in one layer exercise
-does not also cost exercise 7's points.
+Exercise 7's tests run the student's two-layer network with the
+reference layers in place of the student's (course_utils.nn's
+reference_layers), so a mistake in a layer costs points in the layer's
+exercise only: the "earlier" students carry the wrong students' layer
+mistakes with the solution's network, which must keep its full marks.
+Some wrong networks call the layers, others are written out in full.
 """
+from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from chapter_grading import Chapter, grade_batch, wrong_students
@@ -138,6 +143,22 @@ def two_layer_loss_and_grads(X, y, params):
 '''
 
 
+def _layered(A1="A1", dZ1="relu_backward(dA1, cache_relu)",
+             first_cache="cache1"):
+    """A network that calls the student's layers, as the text suggests."""
+    return f'''
+def two_layer_loss_and_grads(X, y, params):
+    Z1, cache1 = affine_forward(X, params["W1"], params["b1"])
+    A1, cache_relu = relu_forward(Z1)
+    S, cache2 = affine_forward({A1}, params["W2"], params["b2"])
+    loss, dS = softmax_cross_entropy(S, y)
+    dA1, dW2, db2 = affine_backward(dS, cache2)
+    dZ1 = {dZ1}
+    dX, dW1, db1 = affine_backward(dZ1, {first_cache})
+    return loss, {{"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}}
+'''
+
+
 # Plausible wrong answers: (what it is, solution cell source, expected
 # score of the exercise, {graded cell: words its message must contain}).
 WRONG = {
@@ -183,6 +204,17 @@ def numerical_jacobian(f, x, h=1e-5):
     return cud.numerical_jacobian(f, x, h)
 """, 0, {"test_numerical_jacobian_linear":
          "course_utils.derivatives.numerical_jacobian"}),
+        ("ignores the h it is given", """
+def numerical_jacobian(f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+    step = 1e-6
+    cols = []
+    for j in range(x.size):
+        e = np.zeros(x.size)
+        e[j] = step
+        cols.append((np.ravel(f(x + e)) - np.ravel(f(x - e))) / (2 * step))
+    return np.stack(cols, axis=1)
+""", 2, {"test_numerical_jacobian_nonlinear": "use the h you are given"}),
     ],
     "affine": [
         ("dW = dZ^T X (transposed)", _affine_backward(dW="dZ.T @ X"), 3,
@@ -194,7 +226,9 @@ def numerical_jacobian(f, x, h=1e-5):
          {"test_affine_backward_db": "one row per sample"}),
         # dZ @ W fails for every non-square W, so dW and db cells fail too
         ("dX = dZ W (transpose missing)", _affine_backward(dX="dZ @ W"), 1,
-         {"test_affine_backward_dX": "without the transpose"}),
+         {"test_affine_backward_dX": "without the transpose",
+          "test_affine_backward_dW": "stopped with an error about shapes",
+          "test_affine_backward_db": "stopped with an error about shapes"}),
         ("backward delegates to course_utils.nn", AFFINE_FORWARD + """
 def affine_backward(dZ, cache):
     return cun.affine_backward(dZ, cache)
@@ -277,8 +311,8 @@ def sigmoid_backward(dA, cache):
          {"test_softmax_ce_gradient": "wrong sign"}),
     ],
     "two_layer": [
-        ("ReLU mask forgotten (A1 >= 0 never blocks)",
-         _two_layer(mask="A1 >= 0"), 2,
+        ("calls the layers, skips relu_backward", _layered(
+            dZ1="dA1"), 2,
          {"test_two_layer_grads_hidden": "WITHOUT the ReLU mask"}),
         ("dW2 = dS^T A1 (transposed)", _two_layer(dW2="dS.T @ A1"), 3,
          {"test_two_layer_grads_output": "transpose"}),
@@ -287,6 +321,12 @@ def sigmoid_backward(dA, cache):
          {"test_two_layer_grads_output": "1/N"}),
         ("ReLU mask from the upstream gradient", _two_layer(mask="dA1 > 0"),
          2, {"test_two_layer_grads_hidden": "built from the upstream"}),
+        ("first layer's backward given the second layer's cache",
+         _layered(first_cache="cache2"), 0,
+         {"test_two_layer_grads_hidden": "error about shapes",
+          "test_two_layer_loss": "error about shapes"}),
+        ("second layer fed Z1, not ReLU(Z1)", _layered(A1="Z1"), 0,
+         {"test_two_layer_loss": "WITHOUT the ReLU"}),
     ],
 }
 
@@ -414,14 +454,130 @@ def softmax_cross_entropy(S, y):
         dS[n, y[n]] -= 1 / N
     return loss, dS
 """,
+        # The layers called by keyword (softmax_cross_entropy(S=...)), in
+        # a loop over the two layers.
+        "two_layer": """
+def two_layer_loss_and_grads(X, y, params):
+    caches, out = [], X
+    for layer in (1, 2):
+        out, cache = affine_forward(X=out, W=params[f"W{layer}"],
+                                    b=params[f"b{layer}"])
+        caches.append(cache)
+        if layer == 1:
+            out, relu_cache = relu_forward(Z=out)
+    loss, grad = softmax_cross_entropy(S=out, y=y)
+    grads = {}
+    for layer in (2, 1):
+        if layer == 1:
+            grad = relu_backward(dA=grad, cache=relu_cache)
+        grad, grads[f"W{layer}"], grads[f"b{layer}"] = affine_backward(
+            dZ=grad, cache=caches[layer - 1])
+    return loss, grads
+""",
+    },
+    {   # other names, lists for tuples, other NumPy functions
+        "numerical_jacobian": """
+def numerical_jacobian(f, x, h=1e-5):
+    x0 = np.asarray(x, dtype=np.float64).copy()
+    steps = np.diag(np.full(x0.size, h))
+    return np.column_stack([np.subtract(f(x0 + d), f(x0 - d)) / (2 * h)
+                            for d in steps])
+""",
+        "affine": """
+def affine_forward(inputs, weights, bias):
+    return [np.dot(inputs, weights) + bias[np.newaxis, :],
+            [inputs, weights, bias]]
+
+def affine_backward(upstream, cache):
+    inputs, weights, _ = cache
+    return [np.dot(upstream, weights.T), np.dot(inputs.T, upstream),
+            np.sum(upstream, axis=0)]
+""",
+        "relu": """
+def relu_forward(Z):
+    return np.clip(Z, 0, None), np.copy(Z)
+
+def relu_backward(dA, cache):
+    return np.multiply(dA, np.greater(cache, 0))
+""",
+        "sigmoid": """
+def sigmoid_forward(Z):
+    Z = np.asarray(Z, dtype=float)
+    A = np.empty_like(Z)
+    pos = Z >= 0
+    A[pos] = 1 / (1 + np.exp(-Z[pos]))
+    e = np.exp(Z[~pos])
+    A[~pos] = e / (1 + e)
+    return A, A
+
+def sigmoid_backward(dA, cache):
+    return np.multiply(dA, cache * (1.0 - cache))
+""",
+        "mse_loss": """
+def mse_loss(Y_hat, Y):
+    target = np.reshape(np.asarray(Y, dtype=float), np.shape(Y_hat))
+    err = np.subtract(Y_hat, target)
+    return [np.average(err ** 2), err * 2 / err.size]
+""",
+        "softmax_cross_entropy": """
+def softmax_cross_entropy(S, y):
+    n = S.shape[0]
+    z = S - np.amax(S, axis=1)[:, None]
+    log_p = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    loss = -np.sum(log_p[range(n), y]) / n
+    dS = np.exp(log_p)
+    dS[range(n), y] -= 1.0
+    return loss, dS / n
+""",
+        "two_layer": """
+def two_layer_loss_and_grads(X, y, params):
+    hidden_in, first = affine_forward(X, params["W1"], params["b1"])
+    hidden, gate = relu_forward(hidden_in)
+    scores, second = affine_forward(hidden, params["W2"], params["b2"])
+    loss, d_scores = softmax_cross_entropy(scores, y)
+    d_hidden, dW2, db2 = affine_backward(d_scores, second)
+    _, dW1, db1 = affine_backward(relu_backward(d_hidden, gate), first)
+    return [loss, dict(zip(["W1", "b1", "W2", "b2"], [dW1, db1, dW2, db2]))]
+""",
     },
 ]
 ALT_NAMES = [f"alt{i}" for i in range(len(ALT))]
 N_WRONG = max(len(v) for v in WRONG.values())
 
+# The layer mistakes of wrong students 0.., each with the solution's
+# network: exercise 7 must keep its 4 points.  (Every mistake of the
+# layers the network calls is in one of them.)
+N_EARLIER = max(len(WRONG[ex]) for ex in
+                ("affine", "relu", "softmax_cross_entropy"))
+EARLIER_NAMES = [f"earlier{k}" for k in range(N_EARLIER)]
 
-CHAPTER = Chapter(NB_NAME, EXERCISES, WRONG)
+
+@dataclass(frozen=True)
+class Chapter04(Chapter):
+    def expected(self, student):
+        """As Chapter's; an "earlier" student keeps exercise 7's points."""
+        if student.startswith("earlier"):
+            k = student.removeprefix("earlier")
+            return dict(super().expected(f"wrong{k}"),
+                        two_layer=sum(self.exercises["two_layer"].values()))
+        return super().expected(student)
+
+
+CHAPTER = Chapter04(NB_NAME, EXERCISES, WRONG)
 _expected = CHAPTER.expected
+
+
+def earlier_students(right):
+    """[(earlierK, sources)]: wrong student K's layer mistakes, the
+    solution's two-layer network."""
+    out = []
+    for k in range(N_EARLIER):
+        sources = dict(right)
+        for ex, variants in WRONG.items():
+            if ex != "two_layer" and k < len(variants):
+                sources[ex] = variants[k][1].strip() + "\n"
+        out.append((f"earlier{k}", sources))
+    return out
 
 
 def _build_and_grade(folder):
@@ -431,7 +587,8 @@ def _build_and_grade(folder):
         alts = [(name, dict(right, **{ex: src.strip() + "\n"
                                       for ex, src in alt.items()}))
                 for name, alt in zip(ALT_NAMES, ALT)]
-        return wrong_students(right, WRONG, N_WRONG) + alts
+        return (wrong_students(right, WRONG, N_WRONG) + alts
+                + earlier_students(right))
     result = grade_batch(folder, ASSIGNMENT, students)
     result["messages"] = {
         Path(p).parts[-3]: failure_messages(p) for p in result["autograded"]
@@ -453,7 +610,7 @@ def test_every_student_was_graded(graded):
     """Did autograde run for every student without errors?"""
     assert graded["errors"] == {}
     students = ({"stub", "solution"} | {f"wrong{k}" for k in range(N_WRONG)}
-                | set(ALT_NAMES))
+                | set(ALT_NAMES) | set(EARLIER_NAMES))
     assert set(graded["scores"]) == students
 
 
@@ -478,6 +635,38 @@ def test_other_correct_styles_keep_full_marks(graded, name):
     """Do einsum, loops, np.where and boolean masks keep full marks?"""
     got = _by_exercise(graded, name)
     assert got == _expected(name), graded["messages"].get(name)
+
+
+def test_every_exercise_has_two_other_correct_styles():
+    """Are at least two correct styles besides the solution pinned for
+    every exercise?"""
+    for ex in EXERCISES:
+        assert sum(ex in alt for alt in ALT) >= 2, ex
+
+
+@pytest.mark.parametrize("name", EARLIER_NAMES)
+def test_a_layer_mistake_costs_only_its_own_exercise(graded, name):
+    """With wrong layers and the solution's network, does exercise 7 keep
+    its 4 points while each layer exercise loses its own?"""
+    got = _by_exercise(graded, name)
+    assert got == _expected(name), graded["messages"].get(name)
+    assert got["two_layer"] == 4
+    assert not {cell for cell in graded["messages"][name]
+                if cell in EXERCISES["two_layer"]}
+    # what the student reads there: a pass that says how it was run
+    shown = _printed(graded, name)["test_two_layer_grads_hidden"]
+    assert ("\u2713 two_layer_loss_and_grads: dW1 and db1 through the ReLU "
+            "(run with the reference layers)") in shown
+
+
+def _printed(graded, student):
+    """{grade id: what the cell printed} in a student's graded notebook."""
+    path = CHAPTER.autograded(graded, student)
+    nb = nbformat.read(path, 4)
+    return {cell.metadata.get("nbgrader", {}).get("grade_id"): "".join(
+        o.get("text", "") for o in cell.get("outputs", [])
+        if o.get("output_type") == "stream") for cell in nb.cells
+        if cell.cell_type == "code"}
 
 
 @pytest.mark.parametrize("k", range(N_WRONG))
