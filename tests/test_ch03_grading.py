@@ -5,8 +5,9 @@ in a temporary copy of the course, grades a batch of students: the blank
 release (0 on every graded cell), the solution (full marks), "wrong"
 students carrying one plausible mistake in every exercise (the k-th wrong
 version of each), and "alt" students whose answers are right in another
-style (loops and lists; functions that reuse each other), who must keep
-full marks.  Every exercise's score is pinned, so a mistake costs exactly
+style (loops and lists; functions that reuse each other, with
+np.linalg.solve on the normal equations; sums multiplied out, dot
+products and np.linalg.inv), who must keep full marks.  Every exercise's score is pinned, so a mistake costs exactly
 its exercise's points and no other's, and a few of the messages a student
 sees are checked word for word.
 """
@@ -625,9 +626,20 @@ def unscale(w_s, b_s, mean, std):
 MESSAGES = [
     ("wrong0", "test_mse_values", "5 times too large"),
     ("wrong1", "test_mse_lists", "lists cannot be subtracted"),
+    # A wrong formula is named as such, not blamed on the integer lists.
+    ("wrong0", "test_mse_lists", "a sum where a mean (1/N) is wanted?"),
     ("wrong0", "test_mse_gradient_w_values", "half as large"),
     ("wrong0", "test_fit_w_costs", "costs after each update"),
     ("wrong6", "test_fit_w_seed_run", "should return 2 values, (w, costs)"),
+    ("wrong1", "test_fit_w_seed_run", "w moved uphill: step against the "
+     "derivative"),
+    ("wrong2", "test_fit_w_seed_run", "that is the w after two updates"),
+    ("wrong3", "test_fit_w_seed_run", "the step used half the derivative"),
+    ("wrong4", "test_fit_w_seed_run", "that is one step from w = 0: start "
+     "from w0"),
+    ("wrong3", "test_fit_wb_first_step", "is still b0: update b too"),
+    ("wrong4", "test_fit_wb_first_step", "took a step twice too long: that "
+     "is the gradient of the plain MSE"),
     ("wrong0", "test_gradients_wb_values", "look swapped"),
     ("wrong0", "test_fit_wb_first_step", "computed with the updated w"),
     ("wrong1", "test_fit_wb_costs", "costs after each update"),
