@@ -7,9 +7,10 @@ students carrying one plausible mistake in every exercise (the k-th wrong
 version of each), and "alt" students whose answers are right in another
 style (loops and lists; functions that reuse each other, with
 np.linalg.solve on the normal equations; sums multiplied out, dot
-products and np.linalg.inv), who must keep full marks.  Every exercise's score is pinned, so a mistake costs exactly
-its exercise's points and no other's, and a few of the messages a student
-sees are checked word for word.
+products and np.linalg.inv), who must keep full marks.  Every exercise's
+score is pinned, so a mistake costs exactly its exercise's points and no
+other's, and a few of the messages a student sees are checked word for
+word.
 """
 from pathlib import Path
 
