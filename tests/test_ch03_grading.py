@@ -5,10 +5,12 @@ in a temporary copy of the course, grades a batch of students: the blank
 release (0 on every graded cell), the solution (full marks), "wrong"
 students carrying one plausible mistake in every exercise (the k-th wrong
 version of each), and "alt" students whose answers are right in another
-style (loops and lists; functions that reuse each other), who must keep
-full marks.  Every exercise's score is pinned, so a mistake costs exactly
-its exercise's points and no other's, and a few of the messages a student
-sees are checked word for word.
+style (loops and lists; functions that reuse each other, with
+np.linalg.solve on the normal equations; sums multiplied out, dot
+products and np.linalg.inv), who must keep full marks.  Every exercise's
+score is pinned, so a mistake costs exactly its exercise's points and no
+other's, and a few of the messages a student sees are checked word for
+word.
 """
 from pathlib import Path
 
@@ -109,6 +111,27 @@ def mse_gradient_w(x, y, w):
 def mse_gradient_w(x, y, w):
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     return float(np.mean(-2 * x * y))
+""", 0),
+        # A finite difference is numerically right to ~1e-9 but is not the
+        # formula: it keeps only the point of the numerical-derivative test.
+        # (The cost is written inline: this student's mse is wrong.)
+        ("central difference of mse (course_utils)", """
+def mse_gradient_w(x, y, w):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return cud.central_difference(lambda v: np.mean((y - v * x) ** 2), w)
+""", 1),
+        ("own central difference, h = 1e-6", """
+def mse_gradient_w(x, y, w):
+    h = 1e-6
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    def cost(v):
+        return np.mean((y - v * x) ** 2)
+    return (cost(w + h) - cost(w - h)) / (2 * h)
+""", 1),
+        ("complex step (course_utils)", """
+def mse_gradient_w(x, y, w):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return cud.complex_step(lambda v: np.mean((y - v * x) ** 2), w)
 """, 0),
     ],
     "fit_w": [
@@ -211,6 +234,22 @@ def gradients_wb(x, y, w, b):
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     err = y - (w * x + b)
     return np.mean(-x * err), np.mean(-x * err)
+""", 0),
+        ("central differences of J (course_utils)", """
+def gradients_wb(x, y, w, b):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    cost = lambda p: np.mean((y - (p[0] * x + p[1])) ** 2) / 2
+    dw, db = cud.numerical_gradient(cost, np.array([w, b], dtype=float))
+    return dw, db
+""", 1),
+        ("own forward differences, h = 1e-6", """
+def gradients_wb(x, y, w, b):
+    h = 1e-6
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    def cost(w, b):
+        return np.mean((y - (w * x + b)) ** 2) / 2
+    return ((cost(w + h, b) - cost(w, b)) / h,
+            (cost(w, b + h) - cost(w, b)) / h)
 """, 0),
     ],
     "fit_wb": [
@@ -316,6 +355,26 @@ from scipy import stats
 def least_squares_line(x, y):
     fit = stats.linregress(x, y)
     return fit.slope, fit.intercept
+""", 0),
+        ("pseudo-inverse of the design matrix", """
+def least_squares_line(x, y):
+    X = np.column_stack([x, np.ones(len(x))])
+    w, b = np.linalg.pinv(X) @ np.asarray(y, dtype=float)
+    return w, b
+""", 0),
+        ("np.linalg.lstsq", """
+def least_squares_line(x, y):
+    X = np.column_stack([x, np.ones(len(x))])
+    (w, b), *_ = np.linalg.lstsq(X, y, rcond=None)
+    return w, b
+""", 0),
+        ("scipy.linalg.lstsq, imported under another name", """
+from scipy.linalg import lstsq as solve_ls
+
+def least_squares_line(x, y):
+    X = np.column_stack([x, np.ones(len(x))])
+    coef = solve_ls(X, y)[0]
+    return coef[0], coef[1]
 """, 0),
     ],
     "scaling": [
@@ -438,6 +497,26 @@ def unscale(w_s, b_s, mean, std):
 """,
     },
     "alt_reuse": {  # functions built on each other, arrays, np.linalg.solve
+        "mse": """
+def mse(y, y_hat):
+    errors = np.subtract(np.asarray(y, dtype=float), y_hat)
+    return np.average(np.square(errors))
+""",
+        "mse_gradient_w": """
+def residuals(x, y, w):
+    return np.asarray(y, dtype=float) - w * np.asarray(x, dtype=float)
+
+
+def mse_gradient_w(x, y, w):
+    inputs = np.asarray(x, dtype=float)
+    return -2.0 * np.mean(inputs * residuals(x, y, w))
+""",
+        "gradients_wb": """
+def gradients_wb(x, y, w, b):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    miss = (w * x + b) - y
+    return np.array([np.mean(miss * x), np.mean(miss)])
+""",
         "fit_w": """
 def fit_w(x, y, w0, lr, num_epochs):
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
@@ -481,15 +560,87 @@ def unscale(w_s, b_s, mean, std):
     return np.array([w, b_s - w * mean])
 """,
     },
+    "alt_algebra": {  # sums expanded, dot products, the normal equations
+        "mse": """
+def mse(targets, predictions):
+    d = np.asarray(targets, dtype=float) - np.asarray(predictions, dtype=float)
+    return d @ d / d.size
+""",
+        "mse_gradient_w": """
+def mse_gradient_w(x, y, w):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    # dL/dw = (2/N) (w sum x^2 - sum x y), the sum multiplied out
+    return 2 * (w * np.dot(x, x) - np.dot(x, y)) / len(x)
+""",
+        "fit_w": """
+def fit_w(x, y, w0, lr, num_epochs):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w = w0
+    history = np.empty(num_epochs)
+    for k in range(num_epochs):
+        history[k] = np.mean((w * x - y) ** 2)
+        w -= lr * 2 * np.dot(x, w * x - y) / len(x)
+    return (w, history)
+""",
+        "gradients_wb": """
+def gradients_wb(x, y, w, b):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    dw = w * np.mean(x * x) + b * np.mean(x) - np.mean(x * y)
+    db = w * np.mean(x) + b - np.mean(y)
+    return dw, db
+""",
+        "fit_wb": """
+def fit_wb(x, y, w0, b0, lr, num_epochs):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    theta = np.array([w0, b0], dtype=float)
+    X = np.column_stack([x, np.ones_like(x)])
+    costs = []
+    for _ in range(num_epochs):
+        r = X @ theta - y
+        costs.append(r @ r / (2 * len(y)))
+        theta = theta - lr * X.T @ r / len(y)
+    return theta[0], theta[1], costs
+""",
+        "least_squares_line": """
+def least_squares_line(x, y):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    X = np.column_stack([x, np.ones_like(x)])
+    w, b = np.linalg.inv(X.T @ X) @ (X.T @ y)  # the normal equations
+    return float(w), float(b)
+""",
+        "standardize": """
+def standardize(x):
+    values = np.asarray(x, dtype=float)
+    mu = values.mean()
+    sigma = np.sqrt(np.var(values))
+    return (values - mu) / sigma, mu, sigma
+""",
+        "unscale": """
+def unscale(w_s, b_s, mean, std):
+    # w_s (x - mean) / std + b_s, multiplied out
+    return (w_s / std, b_s - mean * (w_s / std))
+""",
+    },
 }
 
 # Messages a student sees: (student, graded cell, words in the message).
 MESSAGES = [
     ("wrong0", "test_mse_values", "5 times too large"),
     ("wrong1", "test_mse_lists", "lists cannot be subtracted"),
+    # A wrong formula is named as such, not blamed on the integer lists.
+    ("wrong0", "test_mse_lists", "a sum where a mean (1/N) is wanted?"),
     ("wrong0", "test_mse_gradient_w_values", "half as large"),
     ("wrong0", "test_fit_w_costs", "costs after each update"),
     ("wrong6", "test_fit_w_seed_run", "should return 2 values, (w, costs)"),
+    ("wrong1", "test_fit_w_seed_run", "w moved uphill: step against the "
+     "derivative"),
+    ("wrong2", "test_fit_w_seed_run", "that is the w after two updates"),
+    ("wrong3", "test_fit_w_seed_run", "the step used half the derivative"),
+    ("wrong4", "test_fit_w_seed_run", "that is one step from w = 0: start "
+     "from w0"),
+    ("wrong3", "test_fit_wb_first_step", "is still b0: update b too"),
+    ("wrong4", "test_fit_wb_first_step", "took a step twice too long: that "
+     "is the gradient of the plain MSE"),
     ("wrong0", "test_gradients_wb_values", "look swapped"),
     ("wrong0", "test_fit_wb_first_step", "computed with the updated w"),
     ("wrong1", "test_fit_wb_costs", "costs after each update"),
@@ -499,6 +650,20 @@ MESSAGES = [
     ("wrong3", "test_celsius_recovered", "w in degrees Fahrenheit"),
     ("wrong1", "test_unscale", "looks multiplied by std"),
     ("wrong4", "test_standardize", "mean and std look swapped"),
+    ("wrong6", "test_mse_gradient_w_values",
+     "is close to the derivative but not exact"),
+    ("wrong7", "test_mse_gradient_w_values",
+     "A finite difference, (L(w + h) - L(w - h)) / (2h), does that here"),
+    ("wrong8", "test_mse_gradient_w_values",
+     "uses course_utils.derivatives.complex_step"),
+    ("wrong6", "test_gradients_wb_values",
+     "dw from gradients_wb(x, y, 2.0, 1.0) for x = [1, 2, 3, 4], "
+     "y = [3e9, 5e9, 4e9, 8e9] is close to the partial derivative but not "
+     "exact"),
+    ("wrong6", "test_least_squares_line_values", "uses numpy.linalg.pinv"),
+    ("wrong7", "test_least_squares_line_normal_equations",
+     "uses numpy.linalg.lstsq"),
+    ("wrong8", "test_least_squares_line_values", "uses scipy.linalg.lstsq"),
 ]
 
 

@@ -5,11 +5,14 @@ half MSE of the study-hours data from (w, b) = (1, 25)); moving either
 slider must redraw the path on the contours, the cost curve and the
 readout.
 """
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -113,3 +116,26 @@ def test_unpack_accepts_tuples_lists_and_arrays():
         w, costs = unpack(result, ("w", "costs"))
         assert w == 1.0 and costs == [2.0]
     assert unpack(np.array([1.0, 2.0]), ("w", "b")) == (1.0, 2.0)
+
+
+def _verdict(box, lr):
+    box.children[0].value = lr
+    return box.children[2].value
+
+
+def test_readout_thresholds_are_the_ones_the_notebook_names(box):
+    """Does the readout turn to zig-zag at 0.11 and to divergence at 0.17,
+    the learning rates the text under the widget names?"""
+    assert "without zig-zagging" in _verdict(box, 0.105)
+    assert "zig-zags" in _verdict(box, 0.11)
+    assert "zig-zags" in _verdict(box, 0.165)
+    assert "diverged" in _verdict(box, 0.17)
+    # Just above 1/11.83 the steep direction does overshoot, but too
+    # little and too briefly for the readout to call it a zig-zag.
+    assert "without zig-zagging" in _verdict(box, 0.09)
+    nb = nbformat.read(Path(__file__).parents[1] / "solutions" /
+                       "03_regression" / "03_regression.ipynb", 4)
+    text = next(c.source for c in nb.cells
+                if c.cell_type == "markdown" and "**Try it.**" in c.source)
+    text = " ".join(text.split())
+    assert "starts at lr = 0.11" in text and "From lr = 0.17" in text
