@@ -9,8 +9,8 @@ from .status import StatusStore
 NBGRADER_CSV_FIELDS = ["assignment", "duedate", "timestamp", "student_id",
                        "last_name", "first_name", "email", "raw_score",
                        "late_submission_penalty", "score", "max_score"]
-COURSE_CSV_FIELDS = ["awaiting_manual_grading", "status", "held_for_review",
-                     "isolation", "flags", "message"]
+COURSE_CSV_FIELDS = ["seconds_late", "awaiting_manual_grading", "status",
+                     "held_for_review", "isolation", "flags", "message"]
 CSV_FIELDS = NBGRADER_CSV_FIELDS + COURSE_CSV_FIELDS
 
 
@@ -93,14 +93,16 @@ def export_csv(course, path, assignments):
                 except MissingEntry:
                     row.update(timestamp="", raw_score="0.0",
                                late_submission_penalty="0.0",
-                               score="0.0", status="not submitted")
+                               score="0.0", status="not submitted",
+                               seconds_late="0")
                 else:
                     penalty = sub.late_submission_penalty or 0.0
                     row.update(
                         timestamp=_text(sub.timestamp),
                         raw_score=_text(sub.score),
                         late_submission_penalty=_text(penalty),
-                        score=_text(max(0.0, sub.score - penalty)))
+                        score=_text(max(0.0, sub.score - penalty)),
+                        seconds_late=f"{sub.total_seconds_late:g}")
                 status = ours.get((name, student.id))
                 if status is not None:
                     row.update({

@@ -28,7 +28,11 @@ from redteam.course import ASSIGNMENT, NOTEBOOK, make_course
 from redteam.submissions import WRONG, notebook
 
 COURSE_ID = "nn-from-the-derivative-up"
-DUE = dt.datetime(2026, 3, 1, 12, 0, 0)
+# Due tomorrow: the real submissions are on time, the placed one late.
+DUE = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)).replace(
+    tzinfo=None, microsecond=0)
+LATE = DUE + dt.timedelta(hours=21.5)
+LATE_STAMP = LATE.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
 
 
 def _env(exchange, home, root=None):
@@ -111,7 +115,7 @@ def term(tmp_path_factory):
     me = own[0].name.split("+")[0]
     # A second student who submitted after the due date, named the way
     # `nbgrader submit` names an inbound folder.
-    late_time = "2026-03-02 09:30:00.000000 UTC"
+    late_time = LATE_STAMP
     late = inbound / f"bea+{ASSIGNMENT}+{late_time}+0123456789abcdef"
     shutil.copytree(own[0], late)
     (late / "timestamp.txt").write_text(late_time)
@@ -182,7 +186,7 @@ def test_collect_reads_the_inbound_folder(term, graded):
     assert (folder / "submission_secret.txt").read_bytes() == \
         (newest / "submission_secret.txt").read_bytes()
     assert (root / "submitted" / "bea" / ASSIGNMENT /
-            "timestamp.txt").read_text() == "2026-03-02 09:30:00.000000 UTC"
+            "timestamp.txt").read_text() == LATE_STAMP
 
 
 def test_late_submission_is_late_and_times_survive(term, graded):
@@ -194,9 +198,9 @@ def test_late_submission_is_late_and_times_survive(term, graded):
                 for s in gb.assignment_submissions(ASSIGNMENT)}
     stamp = (term["own"][-1] / "timestamp.txt").read_text().strip()
     assert str(subs[term["me"]][0]) == stamp.replace(" UTC", "")
-    assert subs["bea"][0] == dt.datetime(2026, 3, 2, 9, 30)
-    assert subs["bea"][1] == (dt.datetime(2026, 3, 2, 9, 30) -
-                              DUE).total_seconds()
+    assert subs["bea"][0] == LATE
+    assert subs["bea"][1] == 21.5 * 3600
+    assert subs[term["me"]][1] == 0
     assert subs[term["me"]][2] == 5 and subs["bea"][2] == 5
 
 
@@ -228,8 +232,10 @@ def test_export_has_nbgraders_columns_then_ours(term, graded):
         rows = {r["student_id"]: r for r in reader}
     assert set(rows) == {term["me"], "bea"}
     bea = rows["bea"]
-    assert bea["timestamp"] == "2026-03-02 09:30:00"
-    assert bea["duedate"] == "2026-03-01 12:00:00"
+    assert bea["timestamp"] == str(LATE)
+    assert bea["duedate"] == str(DUE)
     assert float(bea["raw_score"]) == 5.0 and float(bea["score"]) == 5.0
     assert float(bea["max_score"]) == 5.0
     assert bea["status"] == "graded" and bea["assignment"] == ASSIGNMENT
+    assert float(bea["seconds_late"]) == 21.5 * 3600
+    assert float(rows[term["me"]]["seconds_late"]) == 0
