@@ -104,8 +104,10 @@ def release_digest(data):
         cells = json.loads(data)["cells"]
     except (ValueError, KeyError, TypeError):
         return hashlib.sha256(data).hexdigest()[:16]
-    text = json.dumps([[c.get("cell_type"), c.get("source")] for c in cells],
-                      sort_keys=True)
+    def source(cell):  # a list of lines or one string, as saved
+        text = cell.get("source", "")
+        return "".join(text) if isinstance(text, list) else text
+    text = json.dumps([[c.get("cell_type"), source(c)] for c in cells])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

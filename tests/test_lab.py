@@ -398,3 +398,18 @@ def test_student_lab_makes_the_release_read_only(tmp_path):
     assert all(not p.stat().st_mode & 0o222 for p in released)
     assert all(p.stat().st_mode & 0o200
                for p in (root / "work").rglob("*.ipynb"))
+
+
+def test_release_identity_ignores_how_sources_and_metadata_are_saved():
+    """Is a copy saved by JupyterLab (sources as one string or as lines,
+    other kernel info) still the same release, and an edit not?"""
+    lines = {"cells": [{"cell_type": "code", "source": ["a = 1\n", "b"]}],
+             "metadata": {"language_info": {"version": "3.11.2"}}}
+    text = {"cells": [{"cell_type": "code", "source": "a = 1\nb"}],
+            "metadata": {"language_info": {"version": "3.13.0"}}}
+    edited = {"cells": [{"cell_type": "code", "source": "a = 2\nb"}]}
+    digest = course_lab.release_digest
+    assert digest(json.dumps(lines).encode()) == \
+        digest(json.dumps(text).encode())
+    assert digest(json.dumps(edited).encode()) != \
+        digest(json.dumps(text).encode())
