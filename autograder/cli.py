@@ -159,13 +159,22 @@ def _known_students(wanted, known, what):
 
 
 def cmd_export(course, args):
-    """Write grades.csv after checking the gradebook's integrity."""
+    """Write grades.csv for the released assignments after checking the
+    gradebook's integrity; name the assignments not released yet."""
     from autograder.gradebook.integrity import gradebook_mismatches
-    from autograder.gradebook.reports import export_csv
-    names = [args.assignment] if args.assignment else course.assignments()
+    from autograder.gradebook.reports import (export_csv,
+                                              released_assignments)
+    if args.assignment:
+        course.require(args.assignment)
+    names, not_released = released_assignments(
+        course, [args.assignment] if args.assignment else None)
+    if args.assignment and not names:
+        raise CourseError(
+            f"{args.assignment} is not released yet: run "
+            f"`course-autograder release {args.assignment}` and grade it "
+            "before exporting its grades")
     problems = []
     for name in names:
-        course.require(name)
         problems += gradebook_mismatches(course, name)
     if problems:
         for problem in problems:
@@ -192,8 +201,12 @@ def cmd_export(course, args):
         print("Export refused: run `course-autograder grade ASSIGNMENT` "
               "to regrade them with the current tests.", file=sys.stderr)
         return INTEGRITY
-    count = export_csv(course, args.output, args.assignment)
-    print(f"wrote {count} row(s) to {args.output}")
+    count = export_csv(course, args.output, names)
+    if not_released:
+        print(f"not released yet, so not in {args.output}: "
+              f"{', '.join(not_released)}", file=sys.stderr)
+    print(f"wrote {count} row(s) for {len(names)} released assignment(s) "
+          f"to {args.output}")
     return OK
 
 
@@ -252,7 +265,8 @@ def build_parser():
             "write HTML feedback for graded submissions (feedback/)")
     p.add_argument("assignment")
     p.add_argument("--students", nargs="+", metavar="ID")
-    p = add("export", cmd_export, "write grades as CSV (refused if the "
+    p = add("export", cmd_export, "write the released assignments' "
+            "grades as CSV, nbgrader's columns first (refused if the "
             "gradebook's tests were altered)")
     p.add_argument("--assignment", default=None)
     p.add_argument("--output", default="grades.csv")

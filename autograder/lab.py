@@ -7,6 +7,14 @@ test suite.  Before starting it prepares what a first run needs:
   released chapter (``notebooks/NN_topic/``) that is not there yet.  A
   file already in ``work/`` is never overwritten, so ``git pull`` brings
   new chapters into ``notebooks/`` without touching the student's work.
+  A copy records the release it was made from (the notebook's metadata
+  ``course.release``); when ``notebooks/`` holds a newer release of a
+  chapter the student has started, the lab says so and puts the new
+  release beside theirs (``work/NN_topic/NAME.new-release.ipynb``),
+  leaving their answers alone.
+- the release in ``notebooks/`` is made read-only in the student lab:
+  the student works in ``work/``, and an edited ``notebooks/`` file would
+  make the next ``git pull`` fail.
 - ``exchange/``: the (empty) nbgrader exchange, so that the Assignment
   List panel answers without "exchange directory does not exist" errors.
 - ``.lab/student`` or ``.lab/instructor``: JupyterLab's page config for
@@ -21,13 +29,20 @@ running it; any other option (``--no-browser``, ``--ServerApp.port=...``)
 is passed on to ``jupyter lab``.
 
 The module also holds ``LabMetadata``, the release preprocessor that
-stores the notebook metadata JupyterLab writes when a notebook opens, so
-that a fresh release is not marked unsaved before the student types.
+stores the notebook metadata JupyterLab writes when a notebook opens.
+JupyterLab replaces ``language_info`` with the running kernel's, whose
+``version`` is the Python patch release (3.11.2, 3.12.1...): a saved
+version that differs marks the notebook unsaved on open.  The committed
+release therefore stores no version (it is the same whichever Python
+generated it), and each copy made into ``work/`` gets the student's own
+kernel's ``language_info``, so it opens clean on any Python.
 """
 import argparse
+import hashlib
 import json
 import os
 import shutil
+import stat
 import sys
 from pathlib import Path
 
@@ -37,6 +52,7 @@ from traitlets import Bool
 ROOT = Path(__file__).resolve().parent.parent
 WORK = "work"
 RELEASES = "notebooks"
+NEW_RELEASE = ".new-release"  # work/CH/NAME.new-release.ipynb
 INSTRUCTOR_ONLY = (
     "@jupyter/nbgrader:create-assignment",
     "@jupyter/nbgrader:formgrader",
@@ -55,24 +71,87 @@ def lab_language_info():
     return json.loads(json.dumps(IPythonKernel.language_info))
 
 
+def release_language_info():
+    """The kernel's language_info without the Python patch release."""
+    info = lab_language_info()
+    info.pop("version", None)
+    return info
+
+
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python",
               "name": "python3"}
 
 
 class LabMetadata(Preprocessor):
-    """Store the kernelspec and full language_info in a release notebook."""
+    """Store the kernelspec and a Python-independent language_info in a
+    release notebook."""
 
     enabled = Bool(True)  # nbconvert skips preprocessors that are not enabled
 
     def preprocess(self, nb, resources):
         nb.metadata["kernelspec"] = dict(KERNELSPEC)
-        nb.metadata["language_info"] = lab_language_info()
+        nb.metadata["language_info"] = release_language_info()
         return nb, resources
 
 
 # --------------------------------------------------------------------------
 # First-run preparation
 # --------------------------------------------------------------------------
+def release_digest(data):
+    """Identity of a release notebook: its cells (metadata left out, so a
+    change of Python or of the stored kernel info is not a new release)."""
+    try:
+        cells = json.loads(data)["cells"]
+    except (ValueError, KeyError, TypeError):
+        return hashlib.sha256(data).hexdigest()[:16]
+    def source(cell):  # a list of lines or one string, as saved
+        text = cell.get("source", "")
+        return "".join(text) if isinstance(text, list) else text
+    text = json.dumps([[c.get("cell_type"), source(c)] for c in cells])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def work_copy(data):
+    """The bytes to put in work/ for a release notebook: its metadata gets
+    this Python's kernel info (JupyterLab then opens it unchanged) and
+    the digest of the release it was made from."""
+    try:
+        nb = json.loads(data)
+    except ValueError:
+        return data
+    if not isinstance(nb, dict) or "cells" not in nb:
+        return data
+    meta = nb.setdefault("metadata", {})
+    meta["kernelspec"] = dict(KERNELSPEC)
+    meta["language_info"] = lab_language_info()
+    meta.setdefault("course", {})["release"] = release_digest(data)
+    return (json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True)
+            + "\n").encode()
+
+
+def _copy_release(src, dest):
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if src.suffix == ".ipynb":
+        dest.write_bytes(work_copy(src.read_bytes()))
+        shutil.copystat(src, dest)
+        dest.chmod(dest.stat().st_mode | stat.S_IWUSR)
+    else:
+        shutil.copy2(src, dest)
+
+
+def _release_files(root):
+    releases = Path(root) / RELEASES
+    if not releases.is_dir():
+        return
+    for chapter in sorted(p for p in releases.iterdir() if p.is_dir()):
+        for src in sorted(chapter.rglob("*")):
+            rel = src.relative_to(releases)
+            if not src.is_file() or ".ipynb_checkpoints" in rel.parts \
+                    or "__pycache__" in rel.parts:
+                continue
+            yield src, rel
+
+
 def copy_new_work(root=ROOT):
     """Copy released files missing from work/; return the copied paths.
 
@@ -81,22 +160,71 @@ def copy_new_work(root=ROOT):
     """
     root = Path(root)
     copied = []
-    releases = root / RELEASES
-    if not releases.is_dir():
-        return copied
-    for chapter in sorted(p for p in releases.iterdir() if p.is_dir()):
-        for src in sorted(chapter.rglob("*")):
-            rel = src.relative_to(releases)
-            if not src.is_file() or ".ipynb_checkpoints" in rel.parts \
-                    or "__pycache__" in rel.parts:
-                continue
-            dest = root / WORK / rel
-            if dest.exists():
-                continue
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest)
-            copied.append(dest)
+    for src, rel in _release_files(root):
+        dest = root / WORK / rel
+        if dest.exists():
+            continue
+        _copy_release(src, dest)
+        copied.append(dest)
     return copied
+
+
+def _made_from(path):
+    """The release digest a work/ notebook records, or None."""
+    try:
+        meta = json.loads(path.read_bytes()).get("metadata", {})
+        return meta.get("course", {}).get("release")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def newer_releases(root=ROOT):
+    """Offer each changed release beside the student's copy.
+
+    For every work/ notebook made from an older release than the one now
+    in notebooks/: a copy the student never edited (its cells are still
+    the old release's) is replaced by the new release; otherwise the new
+    release is written (or refreshed) beside it as
+    ``NAME.new-release.ipynb`` and the student's notebook is left as it
+    is.  Returns ([updated notebooks], [(student's notebook, copy)]).
+    """
+    root = Path(root)
+    updated, offered = [], []
+    for src, rel in _release_files(root):
+        mine = root / WORK / rel
+        if src.suffix != ".ipynb" or not mine.is_file():
+            continue
+        made_from = _made_from(mine)
+        current = release_digest(src.read_bytes())
+        # A copy without a record predates the record: nothing to compare.
+        if made_from is None or made_from == current:
+            continue
+        if release_digest(mine.read_bytes()) == made_from:
+            _copy_release(src, mine)  # never edited: nothing to lose
+            updated.append(mine)
+            continue
+        beside = mine.with_name(mine.stem + NEW_RELEASE + mine.suffix)
+        if beside.is_file() and _made_from(beside) != current and \
+                release_digest(beside.read_bytes()) != _made_from(beside):
+            # The student has started the previous new release: keep it.
+            beside = mine.with_name(
+                f"{mine.stem}{NEW_RELEASE}-{current[:8]}{mine.suffix}")
+        if not beside.is_file() or _made_from(beside) != current:
+            _copy_release(src, beside)
+        offered.append((mine, beside))
+    return updated, offered
+
+
+def protect_release(root=ROOT):
+    """Make the release files read-only (the student works in work/);
+    return how many were changed."""
+    changed = 0
+    for src, _ in _release_files(root):
+        mode = src.stat().st_mode
+        if mode & 0o222:
+            src.chmod(mode & ~0o222)
+            changed += 1
+    return changed
 
 
 def settings_dir(root, instructor):
@@ -117,6 +245,19 @@ def prepare(root=ROOT, instructor=False):
     copied = copy_new_work(root)
     for path in copied:
         print(f"new in work/: {path.relative_to(root / WORK)}")
+    updated, offered = newer_releases(root)
+    for path in updated:
+        print(f"updated in work/ (you had not started it): "
+              f"{path.relative_to(root / WORK)}")
+    if offered:
+        print("A newer version of these chapters was released since you "
+              "started them.\nYour notebook is unchanged; the new version "
+              "is beside it (copy your answers over, or keep yours):")
+        for mine, beside in offered:
+            print(f"  work/{mine.relative_to(root / WORK)}  ->  "
+                  f"{beside.name}")
+    if not instructor:
+        protect_release(root)
     return settings_dir(root, instructor)
 
 

@@ -33,13 +33,18 @@ c.CourseDirectory.db_url = os.environ.get(
 )
 # Only notebooks (and data a chapter may ship) reach a release: caches and
 # text twins of solutions (Jupytext .py/.md) must never be copied.
+# nbgrader applies the same list when it copies a submission (submit,
+# collect, autograde, feedback), so nothing here may match the files it
+# writes beside the notebooks: timestamp.txt (the submission time, late
+# penalties) and submission_secret.txt (release_feedback and
+# fetch_feedback match feedback to its submission with it).  A .txt file
+# in a chapter folder is data and is released like a .csv or .npz.
 c.CourseDirectory.ignore = [
     ".ipynb_checkpoints",
     "__pycache__",
     "*.pyc",
     "*.py",
     "*.md",
-    "*.txt",
     ".DS_Store",
     "feedback",
 ]

@@ -110,6 +110,38 @@ def test_grade_report_feedback_export(course_root, tmp_path):
     assert cli(course_root, "report").returncode == 0
 
 
+def test_export_mid_term_writes_what_is_released(tmp_path):
+    """With a chapter not released yet, does export write the released
+    one (nbgrader's columns first), name the other on stderr and exit 0;
+    and refuse an explicit unreleased one with a usage error?"""
+    import csv
+    from autograder.gradebook.reports import NBGRADER_CSV_FIELDS
+    root = make_course(tmp_path / "course")
+    later = root / "solutions" / "fx02_later"
+    later.mkdir()
+    (later / "fx02_later.ipynb").write_bytes(
+        (root / "solutions" / ASSIGNMENT / NOTEBOOK).read_bytes())
+    assert main(["--course-root", str(root), "release", ASSIGNMENT]) == 0
+    submit(root, "ann", notebook(str(root)))
+    done = cli(root, "grade", ASSIGNMENT, "--quiet")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = tmp_path / "grades.csv"
+    done = cli(root, "export", "--output", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "fx02_later" in done.stderr and "not released" in done.stderr
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0])[:len(NBGRADER_CSV_FIELDS)] == NBGRADER_CSV_FIELDS
+    assert [(r["assignment"], r["student_id"]) for r in rows] == [
+        (ASSIGNMENT, "ann")]
+    assert float(rows[0]["score"]) == 5.0
+    assert rows[0]["timestamp"] == "2026-01-01 12:00:00"
+    assert rows[0]["status"] == "graded"
+    explicit = cli(root, "export", "--assignment", "fx02_later",
+                   "--output", str(tmp_path / "later.csv"))
+    assert explicit.returncode == 2
+    assert "fx02_later is not released" in explicit.stderr
+
+
 def test_rlimits_fallback_grades(tmp_path):
     """Does grading work with resource limits alone (no bubblewrap)?"""
     root = make_course(tmp_path / "course", isolation="rlimits")

@@ -139,3 +139,65 @@ def test_cli_lists_what_it_cannot_place(course, tmp_path, capsys):
     out = capsys.readouterr()
     assert "NOT IMPORTED stray.ipynb" in out.err
     assert "1 imported, 0 unchanged, 1 not imported" in out.out
+
+
+def _inbound(base, name, notebook_text, stamp=None, secret=None):
+    folder = base / name
+    folder.mkdir(parents=True)
+    (folder / NOTEBOOK).write_text(notebook_text)
+    if stamp:
+        (folder / "timestamp.txt").write_text(stamp)
+    if secret:
+        (folder / "submission_secret.txt").write_text(secret)
+    return folder
+
+
+def test_exchange_inbound_folders(course, tmp_path):
+    """nbgrader's exchange: student+assignment+timestamp+random folders,
+    several per student (the latest wins, with its time and secret);
+    given the exchange root, only inbound is read."""
+    exchange = tmp_path / "exchange"
+    inbound = exchange / course.coursedir.course_id / "inbound"
+    early = "2026-05-01 10:00:00.000000 UTC"
+    later = "2026-05-02 11:30:00.250000 UTC"
+    _inbound(inbound, f"ann+{ASSIGNMENT}+{later}+ffff", BODY.replace(
+        "{}", '{"v": 2}'), later, "second")
+    _inbound(inbound, f"ann+{ASSIGNMENT}+{early}+aaaa", BODY, early,
+             "first")
+    # The older name without a random part, and no timestamp.txt: the
+    # folder name gives the time.
+    _inbound(inbound, f"bob+{ASSIGNMENT}+{early}", BODY)
+    # Released notebooks and feedback are not submissions.
+    outbound = exchange / course.coursedir.course_id / "outbound" / \
+        ASSIGNMENT
+    outbound.mkdir(parents=True)
+    (outbound / NOTEBOOK).write_text(BODY)
+    result = collect(course, exchange)
+    assert result.problems == []
+    assert sorted(result.imported) == [("ann", ASSIGNMENT),
+                                       ("bob", ASSIGNMENT)]
+    assert course.students(ASSIGNMENT) == ["ann", "bob"]
+    assert '"v": 2' in _text(course, "ann")
+    assert _stamp(course, "ann") == later
+    assert _stamp(course, "bob") == early
+    folder = course.submission_dir("ann", ASSIGNMENT)
+    assert (folder / "submission_secret.txt").read_text() == "second"
+    assert not (course.submission_dir("bob", ASSIGNMENT) /
+                "submission_secret.txt").exists()
+    assert len(result.superseded) == 1 and "aaaa" in result.superseded[0]
+    # The inbound folder itself, or the course's folder, reads the same.
+    for source in (inbound, inbound.parent):
+        again = collect(course, source)
+        assert again.imported == [] and again.problems == []
+        assert sorted(again.unchanged) == [("ann", ASSIGNMENT),
+                                           ("bob", ASSIGNMENT)]
+
+
+def test_inbound_folder_of_another_assignment_is_not_guessed(course,
+                                                             tmp_path):
+    """A notebook in a folder naming another assignment is reported."""
+    inbound = tmp_path / "inbound"
+    _inbound(inbound, "ann+ps9+2026-05-01 10:00:00.000000 UTC+ab", BODY)
+    result = collect(course, inbound)
+    assert result.imported == []
+    assert len(result.problems) == 1

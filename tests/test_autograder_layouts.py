@@ -235,7 +235,7 @@ def _scores(root):
 
 
 def _csv(path):
-    return {r["student"]: r for r in csv.DictReader(open(path))}
+    return {r["student_id"]: r for r in csv.DictReader(open(path))}
 
 
 def _set_manual(root, student, gid, score):
@@ -399,7 +399,7 @@ def test_report_and_csv_show_points_awaiting_manual_grading(run):
     assert run["first_csv"]["good"]["awaiting_manual_grading"] == "4"
     # After the instructor graded the written answer: the task is left.
     assert run["final_csv"]["good"]["awaiting_manual_grading"] == "1"
-    assert run["final_csv"]["good"]["score"] == "5"
+    assert float(run["final_csv"]["good"]["score"]) == 5
 
 
 def test_unchanged_submissions_are_skipped(run):

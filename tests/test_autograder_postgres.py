@@ -1,4 +1,11 @@
-"""PostgreSQL gradebook: a real server, two graders writing at once."""
+"""PostgreSQL gradebook: a real server, two graders writing at once.
+
+Covers what docs/instructors.md (section PostgreSQL) says: the URL from
+NBGRADER_DB_URL or from the course's nbgrader_config.py, release creating
+nbgrader's tables and grade the course's status table in the same
+database, two concurrent `grade` runs on separate students, then
+`report` and `export` reading it.
+"""
 import glob
 import os
 import shutil
@@ -79,6 +86,7 @@ def pg_url():
                                 user="postgres", dbname="postgres")
         conn.autocommit = True
         conn.cursor().execute("CREATE DATABASE course")
+        conn.cursor().execute("CREATE DATABASE configured")
         conn.close()
         yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/course"
     finally:
@@ -114,7 +122,45 @@ def test_concurrent_graders_share_one_postgres_gradebook(
         scores = {s.student_id: s.score
                   for s in gb.assignment_submissions(ASSIGNMENT)}
     assert scores == {**{s: 5 for s in good}, **{s: 0 for s in bad}}
+    from sqlalchemy import create_engine, inspect
+    engine = create_engine(pg_url)
+    try:
+        tables = set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    assert {"assignment", "submitted_assignment", "grade",
+            "autograder_status"} <= tables
+    report = subprocess.run(
+        [sys.executable, "-m", "autograder", "--course-root", str(root),
+         "report", ASSIGNMENT], env=env, capture_output=True, text=True,
+        timeout=120)
+    assert "Graded: 6" in report.stdout, report.stdout + report.stderr
     csv = tmp_path / "grades.csv"
     assert main(["--course-root", str(root), "export", "--output",
                  str(csv)]) == 0
-    assert len(csv.read_text().splitlines()) == 7
+    lines = csv.read_text().splitlines()
+    assert len(lines) == 7
+    assert lines[0].startswith("assignment,duedate,timestamp,student_id")
+
+
+def test_url_in_the_course_configuration(pg_url, tmp_path, monkeypatch):
+    """Does c.CourseDirectory.db_url in the course's nbgrader_config.py
+    (no environment variable) put the gradebook on the server, with
+    nbgrader's tables created by the first release?"""
+    from sqlalchemy import create_engine, inspect
+    monkeypatch.delenv("NBGRADER_DB_URL", raising=False)
+    url = pg_url.rsplit("/", 1)[0] + "/configured"
+    root = make_course(tmp_path / "course")
+    config = root / "nbgrader_config.py"
+    config.write_text(config.read_text() +
+                      f"c.CourseDirectory.db_url = {url!r}\n")
+    assert Course(root).db_url == url
+    assert main(["--course-root", str(root), "release"]) == 0
+    assert not (root / "gradebook.db").exists()
+    engine = create_engine(url)
+    try:
+        assert "assignment" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+    with Course(root).gradebook() as gb:
+        assert [a.name for a in gb.assignments] == [ASSIGNMENT]

@@ -181,9 +181,9 @@ def test_export_marks_failed_apart_from_blank(batch, tmp_path):
     out = tmp_path / "grades.csv"
     assert main(["--course-root", str(batch["course"].root), "export",
                  "--output", str(out)]) == 0
-    rows = {r["student"]: r for r in csv.DictReader(out.open())}
+    rows = {r["student_id"]: r for r in csv.DictReader(out.open())}
     assert rows["blank"]["status"] == "graded"
-    assert rows["blank"]["score"] == "0"
+    assert float(rows["blank"]["score"]) == 0
     assert rows["invalid_json"]["status"] == "failed"
     assert "invalid-json" in rows["invalid_json"]["flags"]
     assert rows["allclose_monkeypatch"]["held_for_review"] == "yes"

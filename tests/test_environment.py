@@ -77,6 +77,32 @@ def test_python_requirement_matches_nbgrader():
     assert sys.version_info >= (3, 11)
 
 
+# The Pythons the course promises (README), from the oldest 3.11 to the
+# newest the lock has wheels for: every pinned release must accept them,
+# or `make venv` fails there.
+SUPPORTED_PYTHONS = ("3.11.0", "3.11.2", "3.11.14", "3.12.0", "3.13.0",
+                     "3.14.0")
+
+
+def test_every_pin_installs_on_every_supported_python():
+    """Does each locked release's Requires-Python admit every Python from
+    3.11.0 (Debian 12 has 3.11.2) to 3.14?"""
+    from importlib.metadata import PackageNotFoundError, metadata
+    from packaging.specifiers import SpecifierSet
+    refused = []
+    for name, version in _lock().items():
+        try:
+            meta = metadata(name)
+        except PackageNotFoundError:  # not installed here: cannot tell
+            continue
+        assert Version(meta["Version"]) == version, name
+        spec = SpecifierSet(meta.get("Requires-Python") or "")
+        refused += [f"{name}=={version} (Requires-Python {spec}) refuses "
+                    f"Python {py}" for py in SUPPORTED_PYTHONS
+                    if not spec.contains(py)]
+    assert not refused, "\n".join(refused)
+
+
 def test_installed_versions_match_the_lock():
     """Is this test run using exactly the locked versions?"""
     from importlib.metadata import version

@@ -118,7 +118,8 @@ def test_work_folder_holds_every_release(lab):
         model = json.loads(body)
         assert status == 200 and model["type"] == "notebook"
         assert model["content"]["cells"], f"{rel} opened empty"
-        assert (lab["root"] / rel).read_bytes() == nb.read_bytes()
+        copy = json.loads((lab["root"] / rel).read_bytes())
+        assert copy["cells"] == json.loads(nb.read_bytes())["cells"]
 
 
 def test_python_kernel_is_available(lab):
@@ -205,12 +206,39 @@ def test_instructor_lab_shows_instructor_panels(tmp_path):
 
 
 def test_release_is_not_dirty_on_open():
-    """Does each release store the metadata JupyterLab writes on open?"""
+    """Does each release store what any Python 3.11-3.13 kernel reports,
+    less the patch release (which JupyterLab would rewrite)?"""
     info = course_lab.lab_language_info()
+    assert info["version"].startswith("3.")
+    info.pop("version")
     for path in sorted((ROOT / "notebooks").glob("*/*.ipynb")):
         meta = nbformat.read(path, 4).metadata
         assert meta["language_info"] == info, path.name
         assert meta["kernelspec"] == course_lab.KERNELSPEC, path.name
+    for path in sorted((ROOT / "solutions").glob("*/*.ipynb")):
+        meta = nbformat.read(path, 4).metadata
+        assert "version" not in meta.get("language_info", {}), path.name
+
+
+@pytest.mark.parametrize("version", ["3.11.0", "3.11.2", "3.12.1", "3.13.0"])
+def test_work_copy_opens_clean_on_any_python(tmp_path, monkeypatch,
+                                             version):
+    """Does a work/ copy carry exactly the language_info the student's
+    own kernel reports (what JupyterLab writes on open), whatever the
+    Python that made the release?"""
+    from ipykernel.ipkernel import IPythonKernel
+    info = dict(IPythonKernel.language_info, version=version)
+    monkeypatch.setattr(IPythonKernel, "language_info", info)
+    root = _course_copy(tmp_path)
+    copied = course_lab.copy_new_work(root)
+    notebooks = [p for p in copied if p.suffix == ".ipynb"]
+    assert notebooks
+    for path in notebooks:
+        meta = json.loads(path.read_bytes())["metadata"]
+        assert meta["language_info"] == info, path
+        assert meta["kernelspec"] == course_lab.KERNELSPEC
+        # nbformat reads it back unchanged: a valid notebook
+        nbformat.validate(nbformat.read(path, 4))
 
 
 # --------------------------------------------------------------------------
@@ -273,3 +301,115 @@ def test_git_pull_after_work_is_clean(tmp_path):
     course_lab.prepare(student)
     assert (student / "work" / "99_new" / "99_new.ipynb").exists()
     assert _git(student, "status", "--porcelain") == ""
+    # What else a student's lab writes stays out of git: an assignment
+    # fetched from the exchange lands in COURSE_ID/ at the course root.
+    fetched = student / COURSE_ID / "01_numerical_derivatives"
+    fetched.mkdir(parents=True)
+    (fetched / "01_numerical_derivatives.ipynb").write_text("{}")
+    assert _git(student, "status", "--porcelain") == ""
+    # The instructor fixes a released chapter the student has started
+    # (its release is read-only now): pull works, the student is offered
+    # the fix beside their notebook.
+    chapter = sorted((upstream / "notebooks").glob("0*/*.ipynb"))[0]
+    _change_release(upstream, chapter, "1")
+    _git(upstream, "commit", "-qam", "erratum")
+    _git(upstream, "push", "-q", str(tmp_path / "course.git"), "HEAD")
+    _git(student, "pull", "-q", "--ff-only")
+    rel = chapter.relative_to(upstream / "notebooks")
+    assert "Erratum 1" in (student / "notebooks" / rel).read_text()
+    course_lab.prepare(student)
+    assert "return 0.0" in (student / "work" / rel).read_text()
+    assert (student / "work" / rel).with_name(
+        rel.stem + ".new-release.ipynb").is_file()
+    assert _git(student, "status", "--porcelain") == ""
+
+
+def _change_release(root, chapter_nb, marker):
+    """The instructor changes a released chapter (what `git pull` brings)."""
+    nb = json.loads(chapter_nb.read_text())
+    nb["cells"].insert(0, {"cell_type": "markdown", "id": "fix-" + marker,
+                           "metadata": {}, "source": f"Erratum {marker}"})
+    chapter_nb.chmod(0o644)
+    chapter_nb.write_text(json.dumps(nb, indent=1))
+
+
+def test_changed_release_is_offered_beside_the_students_copy(tmp_path,
+                                                             capsys):
+    """When a started chapter gets a newer release, is the student told,
+    their notebook kept byte for byte, and the new release put beside it;
+    an untouched chapter simply updated?"""
+    root = _course_copy(tmp_path)
+    course_lab.prepare(root)
+    capsys.readouterr()
+    started, untouched = sorted((root / "work").glob("*/*.ipynb"))[:2]
+    nb = json.loads(started.read_text())
+    nb["cells"][-1]["source"] = "my answer"
+    started.write_text(json.dumps(nb, indent=1))
+    mine = started.read_bytes()
+    # Nothing changed upstream: nothing is offered.
+    course_lab.prepare(root)
+    assert "newer version" not in capsys.readouterr().out
+    assert not list((root / "work").rglob("*.new-release.ipynb"))
+    for path in (started, untouched):
+        _change_release(root, root / "notebooks" /
+                        path.relative_to(root / "work"), "1")
+    course_lab.prepare(root)
+    out = capsys.readouterr().out
+    beside = started.with_name(started.stem + ".new-release.ipynb")
+    assert "newer version" in out and beside.name in out
+    assert str(started.relative_to(root / "work")) in out
+    assert started.read_bytes() == mine
+    assert json.loads(beside.read_text())["cells"][0]["source"] == \
+        "Erratum 1"
+    assert json.loads(untouched.read_text())["cells"][0]["source"] == \
+        "Erratum 1"
+    assert "updated in work/" in out and untouched.name in out
+    assert not untouched.with_name(
+        untouched.stem + ".new-release.ipynb").exists()
+    # Run again: the same offer, nothing rewritten, no new files.
+    before = sorted((root / "work").rglob("*"))
+    stamp = beside.stat().st_mtime_ns
+    course_lab.prepare(root)
+    assert "newer version" in capsys.readouterr().out
+    assert sorted((root / "work").rglob("*")) == before
+    assert beside.stat().st_mtime_ns == stamp
+    # The student starts the offered copy; a second erratum keeps it too.
+    nb = json.loads(beside.read_text())
+    nb["cells"][-1]["source"] = "my new answer"
+    beside.write_text(json.dumps(nb, indent=1))
+    kept = beside.read_bytes()
+    _change_release(root, root / "notebooks" /
+                    started.relative_to(root / "work"), "2")
+    course_lab.prepare(root)
+    assert beside.read_bytes() == kept and started.read_bytes() == mine
+    second = list(started.parent.glob(started.stem + ".new-release-*"))
+    assert len(second) == 1
+    assert json.loads(second[0].read_text())["cells"][0]["source"] == \
+        "Erratum 2"
+
+
+def test_student_lab_makes_the_release_read_only(tmp_path):
+    """Does `make lab` leave notebooks/ read-only (the student works in
+    work/, and an edited release would block `git pull`)?"""
+    root = _course_copy(tmp_path)
+    course_lab.prepare(root)
+    released = list((root / "notebooks").rglob("*.ipynb"))
+    assert released
+    assert all(not p.stat().st_mode & 0o222 for p in released)
+    assert all(p.stat().st_mode & 0o200
+               for p in (root / "work").rglob("*.ipynb"))
+
+
+def test_release_identity_ignores_how_sources_and_metadata_are_saved():
+    """Is a copy saved by JupyterLab (sources as one string or as lines,
+    other kernel info) still the same release, and an edit not?"""
+    lines = {"cells": [{"cell_type": "code", "source": ["a = 1\n", "b"]}],
+             "metadata": {"language_info": {"version": "3.11.2"}}}
+    text = {"cells": [{"cell_type": "code", "source": "a = 1\nb"}],
+            "metadata": {"language_info": {"version": "3.13.0"}}}
+    edited = {"cells": [{"cell_type": "code", "source": "a = 2\nb"}]}
+    digest = course_lab.release_digest
+    assert digest(json.dumps(lines).encode()) == \
+        digest(json.dumps(text).encode())
+    assert digest(json.dumps(edited).encode()) != \
+        digest(json.dumps(text).encode())

@@ -119,7 +119,7 @@ def test_release_leaks_no_solution(name):
 def test_release_has_only_notebooks(name):
     """Do caches and text twins of solutions stay out of the release?"""
     for rel in _files(ROOT / "notebooks" / name):
-        assert not rel.endswith((".py", ".md", ".pyc", ".txt")), (
+        assert not rel.endswith((".py", ".md", ".pyc")), (
             f"notebooks/{name}/{rel} should not be released"
         )
 

@@ -4,6 +4,11 @@ Accepted layouts, inside a folder or a .zip:
 
 - ``STUDENT/ASSIGNMENT/NOTEBOOK.ipynb`` (nbgrader's own layout, with its
   ``timestamp.txt`` when present)
+- nbgrader's exchange: ``inbound/STUDENT+ASSIGNMENT+TIMESTAMP+RANDOM/``
+  (one folder per `nbgrader submit`; give the exchange, its course folder
+  or its ``inbound`` folder: only ``inbound`` is read).  The
+  ``submission_secret.txt`` of the submission kept goes along, so that
+  `nbgrader release_feedback` can hand the feedback back.
 - ``ASSIGNMENT/STUDENT/NOTEBOOK.ipynb``
 - ``STUDENT/NOTEBOOK.ipynb``
 - Canvas: ``lastfirst_[LATE_]USERID_FILEID_NOTEBOOK.ipynb``
@@ -16,7 +21,7 @@ Resubmission suffixes (``NOTEBOOK-1.ipynb``, ``NOTEBOOK (2).ipynb``) are
 recognised; of several copies of one notebook by one student the latest
 is kept.  A notebook name identifies its assignment.  The submission time
 comes from nbgrader's ``timestamp.txt``, the export's file name
-(Blackboard), or the time stored in the zip (its UTC extra field when the
+(Blackboard, the exchange's folder name), or the time stored in the zip (its UTC extra field when the
 archiver wrote one, otherwise the entry's date taken as UTC), in that
 order; for a plain folder, the file's modification time.  Collecting the
 same archive twice changes nothing.  Anything that does not map to
@@ -42,6 +47,10 @@ BLACKBOARD = re.compile(
     r"^.*?_(?P<student>[^_]+)_attempt_"
     r"(?P<time>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)_(?P<file>.+)$")
 RESUBMISSION = re.compile(r"^(?P<stem>.+?)(?:-(?P<n>\d+)| \((?P<p>\d+)\))$")
+# nbgrader submit's inbound folder: student+assignment+timestamp[+random]
+INBOUND = re.compile(r"^(?P<student>[^+]+)\+(?P<assignment>[^+]+)\+"
+                     r"(?P<time>[^+]+)(?:\+(?P<random>[^+]*))?$")
+SECRET = "submission_secret.txt"
 
 
 @dataclass
@@ -114,9 +123,31 @@ def _lms(rel, index):
     return None
 
 
+def _parse_utc(text):
+    """nbgrader's timestamp text as an aware UTC datetime, or None."""
+    from nbgrader.utils import parse_utc
+    try:
+        return parse_utc(text.strip()).replace(tzinfo=dt.timezone.utc)
+    except Exception:  # unreadable: the caller falls back to another time
+        return None
+
+
+def _inbound(rel, index):
+    """Map a file inside an exchange inbound folder; Mapped or None."""
+    nb = _notebook(rel.parts[-1], index)
+    if not nb:
+        return None
+    for folder in rel.parts[:-1]:
+        found = INBOUND.match(folder)
+        if found and found["assignment"] == index[nb[0]]:
+            return Mapped(found["student"], index[nb[0]], nb[0], nb[1],
+                          _parse_utc(found["time"]))
+    return None
+
+
 def _map(rel, index):
     """Return a Mapped or a reason string."""
-    mapped = _lms(rel, index)
+    mapped = _inbound(rel, index) or _lms(rel, index)
     if mapped is not None:
         return mapped
     parts = list(rel.parts)
@@ -183,12 +214,21 @@ def _nbgrader_stamp(files, rel):
     path = files.get(rel.parent / "timestamp.txt")
     if path is None:
         return None
-    from nbgrader.utils import parse_utc
-    try:
-        return parse_utc(Path(path).read_text().strip()).replace(
-            tzinfo=dt.timezone.utc)
-    except Exception:  # unreadable: fall back to the archive's time
-        return None
+    return _parse_utc(Path(path).read_text(errors="replace"))
+
+
+def exchange_inbound(course, source):
+    """The ``inbound`` folder when ``source`` is an nbgrader exchange (its
+    root or its course folder), else ``source``: the exchange's outbound
+    and feedback folders hold no submissions."""
+    source = Path(source)
+    if not source.is_dir():
+        return source
+    for folder in (source / course.coursedir.course_id / "inbound",
+                   source / "inbound"):
+        if folder.is_dir():
+            return folder
+    return source
 
 
 def _write_if_changed(path, data):
@@ -203,6 +243,7 @@ def collect(course, source, overwrite=True):
     """Import every notebook under ``source``; return a CollectResult."""
     result = CollectResult()
     index = notebook_index(course)
+    source = exchange_inbound(course, source)
     with tempfile.TemporaryDirectory() as tmp:
         entries = list(_entries(Path(source), Path(tmp)))
         files = {rel: path for rel, path, _ in entries}
@@ -234,6 +275,7 @@ def collect(course, source, overwrite=True):
                     continue
             chosen[key] = (rank, rel, path, mapped)
         stamps = {}
+        secrets = {}  # (student, assignment) -> (time, secret file)
         for (student, assignment, stem), (_, rel, path, mapped) in \
                 sorted(chosen.items()):
             dest = course.submission_dir(student, assignment)
@@ -247,6 +289,10 @@ def collect(course, source, overwrite=True):
             changed = _write_if_changed(target, data)
             key = (student, assignment)
             stamps[key] = max(stamps.get(key, mapped.time), mapped.time)
+            secret = files.get(rel.parent / SECRET)
+            if secret is not None and (key not in secrets or
+                                       secrets[key][0] < mapped.time):
+                secrets[key] = (mapped.time, secret)
             stamps.setdefault(("changed",) + key, False)
             if changed:
                 stamps[("changed",) + key] = True
@@ -257,6 +303,9 @@ def collect(course, source, overwrite=True):
             text = when.astimezone(dt.timezone.utc).strftime(
                 STAMP_FORMAT).encode()
             changed = _write_if_changed(dest / "timestamp.txt", text)
+            if key in secrets:
+                changed |= _write_if_changed(
+                    dest / SECRET, Path(secrets[key][1]).read_bytes())
             if changed or stamps[("changed",) + key]:
                 result.imported.append(key)
             else:
