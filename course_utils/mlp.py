@@ -59,10 +59,17 @@ def bce_loss(a, y):
     """Mean binary cross-entropy of sigmoid outputs and its gradient.
 
     a: (N, 1) outputs in [0, 1] (clipped to [1e-12, 1 - 1e-12]); y: 0/1
-    targets of the same shape.  Returns (loss, da), da: (N, 1).
+    targets of the same shape (else ValueError).  Returns (loss, da),
+    da: (N, 1).
     """
     a = np.clip(np.asarray(a, dtype=float), CLIP, 1 - CLIP)
     y = np.asarray(y, dtype=float)
+    if a.shape != y.shape:
+        # (N, 1) against (N,) would broadcast to (N, N) without a word
+        raise ValueError(
+            f"bce_loss: the outputs a have shape {a.shape} but the targets "
+            f"y have shape {y.shape}: they must match; pass the targets "
+            f"as a column, y.reshape(-1, 1)")
     N = a.shape[0]
     loss = -np.sum(y * np.log(a) + (1 - y) * np.log(1 - a)) / N
     da = (a - y) / (a * (1 - a)) / N

@@ -721,6 +721,9 @@ def test_training_mistakes_read_their_cause(graded):
     assert "every bias is still zero" in wrong[5]["test_train_mlp_reference"]
     assert "every bias gets its step" in wrong[5]["test_train_mlp_xnor"]
     assert "same order every epoch" in wrong[6]["test_train_mlp_reference"]
+    # 0/1 targets of shape (N,) against the (N, 1) output
+    assert "pass the targets as a column" in _messages(graded, "wrong3")[
+        "test_train_mlp_xnor"]
     assert "shuffle them every epoch" in wrong[6]["test_train_mlp_digits"]
     # what each mistake keeps: only the cells it cannot break
     assert set(wrong[5]) >= {"test_train_mlp_reference",

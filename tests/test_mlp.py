@@ -35,6 +35,8 @@ def test_bce_loss_matches_the_logit_version_and_clips():
     assert np.allclose(da * a * (1 - a), dS)
     loss, da = mlp.bce_loss(np.array([[0.0], [1.0]]), np.array([[1], [0]]))
     assert np.isclose(loss, -np.log(1e-12)) and np.isfinite(da).all()
+    with pytest.raises(ValueError, match=r"y.reshape\(-1, 1\)"):
+        mlp.bce_loss(a, y.ravel())      # would broadcast to (7, 7)
 
 
 def test_minibatches_cover_every_sample_once():
