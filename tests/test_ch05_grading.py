@@ -100,6 +100,11 @@ def xavier_init(fan_in, fan_out, rng):
 def xavier_init(fan_in, fan_out, rng):
     return nn.xavier_init(fan_in, fan_out, rng)
 """, 1),
+        ("a generator of its own, seeded as in the example", """
+def xavier_init(fan_in, fan_out, rng):
+    gen = np.random.default_rng(0)
+    return gen.standard_normal((fan_in, fan_out)) * np.sqrt(1 / fan_in)
+""", 1),
     ],
     "init_params": [
         ("random biases", """
@@ -707,11 +712,14 @@ def test_students_read_what_went_wrong(graded):
 
 
 def test_training_mistakes_read_their_cause(graded):
-    """Do the mistakes the graded runs were built to catch (rng ignored,
-    layers drawn backwards, t per parameter, unweighted epoch loss,
-    biases never stepped, no shuffle) say so in the student's words?"""
+    """Do the mistakes the visible tests were built to catch (rng
+    ignored, layers drawn backwards, t per parameter, unweighted epoch
+    loss, biases never stepped, no shuffle) say so in the student's
+    words?"""
     wrong = {k: _messages(graded, f"wrong{k}") for k in (2, 3, 4, 5, 6)}
     assert "drew W2 before W1" in wrong[2]["test_init_params_draws"]
+    assert "the same weights twice from one generator" in wrong[4][
+        "test_xavier_init_draws"]
     assert "not once per parameter" in wrong[2]["test_adam_first_step"]
     for k in (3, 4):            # a generator of its own, seeded or not
         assert "did not draw from the rng it was given" in wrong[k][
