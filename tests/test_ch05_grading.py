@@ -587,9 +587,11 @@ def adam_update(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999,
 }
 
 # Helpers whose cells do not run (a syntax error, or the function not
-# written at all): their own exercises score 0, but train_mlp is judged
-# with correct helpers, as nbgrader runs correct_helpers, and keeps its
-# points.
+# written at all), carried by the wrong student whose train_mlp never
+# steps the biases: their own exercises score 0, and train_mlp is still
+# judged with correct helpers (nbgrader runs correct_helpers in the
+# student's kernel), losing only what its own mistake costs.
+BROKEN_STUDENT = 5
 BROKEN = {
     "init_params": """
 def init_params(layer_sizes, rng)
@@ -610,9 +612,7 @@ def sgd_update(params, grads, lr):
   return None
 """,
 }
-BROKEN_EXPECTED = dict(
-    {ex: sum(cells.values()) for ex, cells in EXERCISES.items()},
-    init_params=0, bce_loss=0, minibatches=0, sgd_update=0)
+BROKEN_ZERO = dict(init_params=0, bce_loss=0, minibatches=0, sgd_update=0)
 
 CHAPTER = Chapter(NB_NAME, EXERCISES, WRONG)
 _expected = CHAPTER.expected
@@ -620,13 +620,13 @@ _expected = CHAPTER.expected
 
 def _build_and_grade(folder):
     """The batch: the other correct styles (their answer cells only),
-    the student whose helpers do not run, then the wrong students."""
+    then the wrong students."""
     def students(right):
         def own(sources):
             return {ex: code.strip() + "\n" for ex, code in sources.items()}
-        return ([("alt", own(ALT)), ("alt2", own(ALT2)),
-                 ("broken", dict(right, **own(BROKEN)))]
-                + wrong_students(right, WRONG, N_WRONG))
+        wrong = wrong_students(right, WRONG, N_WRONG)
+        wrong[BROKEN_STUDENT][1].update(own(BROKEN))
+        return [("alt", own(ALT)), ("alt2", own(ALT2))] + wrong
     return grade_batch(folder, ASSIGNMENT, students)
 
 
@@ -649,7 +649,7 @@ def _messages(result, student):
 def test_every_student_was_graded(graded):
     """Did autograde run for every student without errors?"""
     assert graded["errors"] == {}
-    students = {"stub", "solution", "alt", "alt2", "broken"} | {
+    students = {"stub", "solution", "alt", "alt2"} | {
         f"wrong{k}" for k in range(N_WRONG)}
     assert set(graded["scores"]) == students
 
@@ -674,14 +674,21 @@ def test_right_answers_score_full_marks(graded, student):
 
 def test_helpers_that_do_not_run_cost_only_their_own_points(graded):
     """Do helpers with a syntax error or no code cost their own points
-    only, train_mlp keeping its 5 with correct helpers in their place?"""
-    assert _by_exercise(graded, "broken") == BROKEN_EXPECTED
-    messages = _messages(graded, "broken")
-    assert not any(gid.startswith("test_train_mlp") for gid in messages), \
-        messages
+    only, while train_mlp, run with correct helpers in their place, loses
+    exactly what its own mistake (biases never stepped) costs, for that
+    reason?"""
+    student = f"wrong{BROKEN_STUDENT}"
+    assert _by_exercise(graded, student) == dict(
+        CHAPTER.expected(student), **BROKEN_ZERO)
+    messages = _messages(graded, student)
+    assert "test_train_mlp_digits" not in messages
+    for gid in ("test_train_mlp_reference", "test_train_mlp_xnor"):
+        assert "NameError" not in messages[gid]
+        assert "bias" in messages[gid]
 
 
-@pytest.mark.parametrize("k", range(N_WRONG))
+@pytest.mark.parametrize(
+    "k", sorted(set(range(N_WRONG)) - {BROKEN_STUDENT}))
 def test_wrong_answers_lose_their_exercise_points(graded, k):
     """Does each plausible mistake cost its own exercise's points, only?"""
     CHAPTER.check_wrong_student(graded, k)
