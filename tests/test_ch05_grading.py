@@ -269,8 +269,6 @@ def predict(params, X):
                 "    losses = []\n"
                 "    batches = minibatches(len(X), batch_size, rng)\n")),
          3),
-        ("steps uphill", _edit("sgd_update(params, grads, lr)",
-                               "sgd_update(params, grads, -lr)"), 0),
         ("0/1 targets of shape (N,) against a (N, 1) output", _edit(
             "bce_loss(a, y[idx].reshape(-1, 1))", "bce_loss(a, y[idx])"), 2),
         # The graded runs have a smaller last batch: a plain mean of the
@@ -591,7 +589,7 @@ def adam_update(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999,
 # steps the biases: their own exercises score 0, and train_mlp is still
 # judged with correct helpers (nbgrader runs correct_helpers in the
 # student's kernel), losing only what its own mistake costs.
-BROKEN_STUDENT = 5
+BROKEN_STUDENT = 4
 BROKEN = {
     "init_params": """
 def init_params(layer_sizes, rng)
@@ -723,7 +721,7 @@ def test_training_mistakes_read_their_cause(graded):
     ignored, layers drawn backwards, t per parameter, unweighted epoch
     loss, biases never stepped, no shuffle) say so in the student's
     words?"""
-    wrong = {k: _messages(graded, f"wrong{k}") for k in (2, 3, 4, 5, 6)}
+    wrong = {k: _messages(graded, f"wrong{k}") for k in (2, 3, 4, 5)}
     assert "drew W2 before W1" in wrong[2]["test_init_params_draws"]
     assert "the same weights twice from one generator" in wrong[4][
         "test_xavier_init_draws"]
@@ -731,16 +729,13 @@ def test_training_mistakes_read_their_cause(graded):
     for k in (3, 4):            # a generator of its own, seeded or not
         assert "did not draw from the rng it was given" in wrong[k][
             "test_init_params_draws"]
-    assert "a plain mean of the batch losses" in wrong[4][
-        "test_train_mlp_reference"]
-    assert "every bias is still zero" in wrong[5]["test_train_mlp_reference"]
-    assert "every bias gets its step" in wrong[5]["test_train_mlp_xnor"]
-    assert "same order every epoch" in wrong[6]["test_train_mlp_reference"]
     # 0/1 targets of shape (N,) against the (N, 1) output
-    assert "pass the targets as a column" in _messages(graded, "wrong3")[
-        "test_train_mlp_xnor"]
-    assert "shuffle them every epoch" in wrong[6]["test_train_mlp_digits"]
-    # what each mistake keeps: only the cells it cannot break
-    assert set(wrong[5]) >= {"test_train_mlp_reference",
-                             "test_train_mlp_xnor"}
-    assert "test_train_mlp_digits" not in wrong[4]
+    assert "pass the targets as a column" in wrong[2]["test_train_mlp_xnor"]
+    assert "a plain mean of the batch losses" in wrong[3][
+        "test_train_mlp_reference"]
+    assert "every bias is still zero" in wrong[4]["test_train_mlp_reference"]
+    assert "every bias gets its step" in wrong[4]["test_train_mlp_xnor"]
+    assert "same order every epoch" in wrong[5]["test_train_mlp_reference"]
+    assert "shuffle them every epoch" in wrong[5]["test_train_mlp_digits"]
+    # what a mistake keeps: only the cells it cannot break
+    assert "test_train_mlp_digits" not in wrong[3]
