@@ -11,9 +11,12 @@ same random draws; tests/test_mlp.py checks that they agree.
 - ``minibatches(N, batch_size, rng)``: one shuffled epoch of indices
 - ``sgd_update``, ``momentum_update``, ``adam_update``: in-place steps
 - ``train_mlp(X, y, sizes, ...)`` and ``predict(params, X)``
+- ``reference_run(...)`` and ``check_against_reference(...)``: what a
+  correct train_mlp returns (nn.MLP and nn.train on the same draws),
+  and the graded comparison that names the usual mistake.
 - ``correct_helpers(namespace)``: run a student's train_mlp with these
-  helpers in place of the student's own, so that a graded cell judges
-  one function at a time.
+  helpers in place of the student's own (also where the student's is
+  missing), so that a graded cell judges one function at a time.
 """
 import contextlib
 
@@ -24,14 +27,19 @@ from course_utils import nn
 __all__ = [
     "xavier_init", "init_params", "bce_loss", "minibatches",
     "sgd_update", "momentum_update", "adam_update", "train_mlp",
-    "predict", "correct_helpers",
+    "predict", "correct_helpers", "check_trained", "reference_run",
+    "check_against_reference",
 ]
 
 CLIP = 1e-12
 
 
 def xavier_init(fan_in, fan_out, rng):
-    """W: (fan_in, fan_out) = rng.standard_normal(...) * sqrt(1 / fan_in)."""
+    """W: (fan_in, fan_out) = rng.standard_normal(...) * sqrt(1 / fan_in).
+
+    The exercise's name; variance 1/fan_in is LeCun's initialisation
+    (Glorot and Bengio's, "Xavier", uses 2 / (fan_in + fan_out)).
+    """
     return rng.standard_normal((fan_in, fan_out)) * np.sqrt(1 / fan_in)
 
 
@@ -51,10 +59,17 @@ def bce_loss(a, y):
     """Mean binary cross-entropy of sigmoid outputs and its gradient.
 
     a: (N, 1) outputs in [0, 1] (clipped to [1e-12, 1 - 1e-12]); y: 0/1
-    targets of the same shape.  Returns (loss, da), da: (N, 1).
+    targets of the same shape (else ValueError).  Returns (loss, da),
+    da: (N, 1).
     """
     a = np.clip(np.asarray(a, dtype=float), CLIP, 1 - CLIP)
     y = np.asarray(y, dtype=float)
+    if a.shape != y.shape:
+        # (N, 1) against (N,) would broadcast to (N, N) without a word
+        raise ValueError(
+            f"bce_loss: the outputs a have shape {a.shape} but the targets "
+            f"y have shape {y.shape}: they must match; pass the targets "
+            f"as a column, y.reshape(-1, 1)")
     N = a.shape[0]
     loss = -np.sum(y * np.log(a) + (1 - y) * np.log(1 - a)) / N
     da = (a - y) / (a * (1 - a)) / N
@@ -162,14 +177,36 @@ def correct_helpers(namespace, names=_HELPERS):
 
     A graded cell of train_mlp runs inside it, so that a mistake in an
     earlier exercise (init_params, bce_loss, ...) is not counted again
-    there.  The student's own functions are put back afterwards.
+    there.  Every name is bound, also one the student's notebook lacks
+    (its cell had a syntax error, or was never run): the judged
+    function then finds a correct helper either way, as nbgrader runs
+    it.  The student's own functions are put back afterwards, and a
+    name that was missing is removed again.
+
+    Should the judged function still fail because a helper is not
+    defined (a grader that cannot bind a missing name in the student's
+    kernel), the cell fails with a message naming that helper instead
+    of a bare NameError.
     """
+    __tracebackhide__ = True
+    names = list(names)
     missing = object()
     saved = {name: namespace.get(name, missing) for name in names}
     try:
         for name in names:
             namespace[name] = globals()[name]
         yield
+    except NameError as err:
+        absent = [name for name in names if saved[name] is missing
+                  and f"'{name}'" in str(err)]
+        if not absent:
+            raise
+        from course_utils.checks import _fail
+        name = absent[0]
+        _fail(f"{name} is not defined in your notebook: its cell has an "
+              f"error or has not been run. This test replaces {name} "
+              f"with a correct version, but it needs your cell to "
+              f"define it. Fix {name}'s cell and run it.")
     finally:
         for name, value in saved.items():
             if value is missing:
@@ -208,3 +245,76 @@ def check_trained(result, layer_sizes, num_epochs, name="train_mlp(...)"):
         _fail(f"{name} should return one loss per epoch ({num_epochs}), "
               f"got {np.shape(losses)}")
     return params, [float(v) for v in losses]
+
+
+def reference_run(X, y, layer_sizes, *, lr, num_epochs, batch_size, seed,
+                  shuffle=True):
+    """(params, losses) of a correct train_mlp with rng = default_rng(seed).
+
+    Computed by course_utils.nn's MLP and train, drawing from that one
+    generator as train_mlp does (first the weights, then one shuffle per
+    epoch).  shuffle=False: the same network trained on the samples in
+    their given order every epoch.
+    """
+    gen = np.random.default_rng(seed)
+    binary = layer_sizes[-1] == 1
+    model = nn.MLP(layer_sizes, activation="sigmoid",
+                   output="sigmoid" if binary else "softmax", seed=gen)
+    y = np.asarray(y)
+    history = nn.train(model, X, y.reshape(-1, 1) if binary else y,
+                       optimizer=nn.SGD(lr), batch_size=batch_size,
+                       num_epochs=num_epochs, progress=False, seed=gen,
+                       shuffle=shuffle)
+    return model.params, history["loss"]
+
+
+def _all_close(params, ref_params):
+    return all(np.allclose(np.asarray(params[k], dtype=float), v,
+                           rtol=1e-6, atol=1e-9)
+               for k, v in ref_params.items())
+
+
+def check_against_reference(params, losses, X, y, layer_sizes, *, lr,
+                            num_epochs, batch_size, seed, name):
+    """Compare train_mlp's (params, losses) with reference_run's.
+
+    params, losses: what check_trained returned for the student's call
+    `name`; the other arguments are those of that call (rng =
+    default_rng(seed)).  Fails naming the usual cause: the biases never
+    stepped, the same sample order every epoch, or losses that are not
+    the per-sample mean of the epoch; else says which array differs.
+    """
+    __tracebackhide__ = True
+    from course_utils.checks import _fail, assert_close
+
+    ref_params, ref_losses = reference_run(
+        X, y, layer_sizes, lr=lr, num_epochs=num_epochs,
+        batch_size=batch_size, seed=seed)
+    if sorted(params) != sorted(ref_params):
+        _fail(f"{name} should give back params with keys "
+              f"{sorted(ref_params)}, not {sorted(params)}")
+    if not _all_close(params, ref_params):
+        biases = [k for k in ref_params if k.startswith("b")]
+        if all(np.all(np.asarray(params[k]) == 0) for k in biases):
+            _fail(f"after {name} every bias is still zero: the biases "
+                  f"never took a step. Compute grads['b1'], ... (the sum "
+                  f"of dL/dZ over the batch's samples) and update them "
+                  f"like the weights.")
+        ordered, _ = reference_run(
+            X, y, layer_sizes, lr=lr, num_epochs=num_epochs,
+            batch_size=batch_size, seed=seed, shuffle=False)
+        if _all_close(params, ordered):
+            _fail(f"{name} visits the samples in the same order every "
+                  f"epoch: take each epoch's batches from "
+                  f"minibatches(N, batch_size, rng), a fresh shuffle per "
+                  f"epoch.")
+        for k, v in ref_params.items():
+            assert_close(params[k], v, f"params[{k!r}] of {name}",
+                         rtol=1e-6, atol=1e-9)
+    if not np.allclose(losses, ref_losses, rtol=1e-6, atol=1e-12):
+        _fail(f"{name} trains the right weights, but its losses are not "
+              f"the epoch's mean loss per sample: add up each batch's "
+              f"loss (taken before its update) times its number of "
+              f"samples and divide by N. The last batch can be smaller, "
+              f"so a plain mean of the batch losses counts its samples "
+              f"too much.")

@@ -448,11 +448,15 @@ def _check_fans(fan_in, fan_out):
 
 
 def xavier_init(fan_in, fan_out, rng=None, dtype=np.float64):
-    """Xavier initialisation: W ~ normal(0, 1 / fan_in).
+    """The course's "Xavier" initialisation: W ~ normal(0, 1 / fan_in).
 
     rng: a np.random.Generator (or a seed, or None for a fresh one).
     Returns W: (fan_in, fan_out) of `dtype`.  Keeps the variance of the
     pre-activations close to that of the inputs for tanh/sigmoid layers.
+    Variance 1/fan_in is strictly LeCun's initialisation (LeCun et al.,
+    "Efficient BackProp", 1998); Glorot and Bengio's (2010), usually
+    called Xavier, averages the two fans: 2 / (fan_in + fan_out).  The
+    name is kept because chapter 05's exercise uses it.
     """
     _check_fans(fan_in, fan_out)
     rng = np.random.default_rng(rng)
@@ -524,7 +528,8 @@ class MLP:
     "sigmoid" (binary, loss "bce" or "mse" with 0/1 targets), or
     "identity" / "linear" (regression, loss "mse").  loss=None picks the
     first of these.
-    init: "xavier" (normal, variance 1/fan_in), "he" (variance 2/fan_in),
+    init: "xavier" (normal, variance 1/fan_in: LeCun's rule, see
+    xavier_init), "he" (variance 2/fan_in),
     or None for "he" with ReLU and "xavier" otherwise.  Biases start at 0.
 
     params: {"W1": (D, H1), "b1": (H1,), ..., "WL": (H, C), "bL": (C,)},

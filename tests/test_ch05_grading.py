@@ -60,7 +60,7 @@ def train_mlp(X, y, layer_sizes, *, lr, num_epochs, batch_size, rng):
                 dS = da * a * (1 - a)
             else:
                 loss, dS = nn.softmax_cross_entropy(S, y[idx])
-            batch_losses.append(loss)
+            batch_losses.append(loss * len(idx))
             grads = {}
             for l in range(L, 0, -1):
                 A = acts[l - 1]
@@ -69,7 +69,7 @@ def train_mlp(X, y, layer_sizes, *, lr, num_epochs, batch_size, rng):
                 if l > 1:
                     dS = (dS @ params[f"W{l}"].T) * A * (1 - A)
             sgd_update(params, grads, lr)
-        losses.append(np.mean(batch_losses))
+        losses.append(sum(batch_losses) / len(X))
     return params, losses
 '''
 
@@ -99,6 +99,11 @@ def xavier_init(fan_in, fan_out, rng):
         ("delegates to nn.xavier_init", """
 def xavier_init(fan_in, fan_out, rng):
     return nn.xavier_init(fan_in, fan_out, rng)
+""", 1),
+        ("a generator of its own, seeded as in the example", """
+def xavier_init(fan_in, fan_out, rng):
+    gen = np.random.default_rng(0)
+    return gen.standard_normal((fan_in, fan_out)) * np.sqrt(1 / fan_in)
 """, 1),
     ],
     "init_params": [
@@ -132,6 +137,15 @@ def init_params(layer_sizes, rng):
     params = {}
     for l in range(1, len(layer_sizes)):
         params[f"W{l}"] = xavier_init(layer_sizes[l - 1], layer_sizes[l], gen)
+        params[f"b{l}"] = np.zeros(layer_sizes[l])
+    return params
+""", 1),
+        ("an unseeded generator instead of rng", """
+def init_params(layer_sizes, rng):
+    params = {}
+    for l in range(1, len(layer_sizes)):
+        params[f"W{l}"] = xavier_init(layer_sizes[l - 1], layer_sizes[l],
+                                      np.random.default_rng())
         params[f"b{l}"] = np.zeros(layer_sizes[l])
     return params
 """, 1),
@@ -255,10 +269,26 @@ def predict(params, X):
                 "    losses = []\n"
                 "    batches = minibatches(len(X), batch_size, rng)\n")),
          3),
-        ("steps uphill", _edit("sgd_update(params, grads, lr)",
-                               "sgd_update(params, grads, -lr)"), 0),
         ("0/1 targets of shape (N,) against a (N, 1) output", _edit(
             "bce_loss(a, y[idx].reshape(-1, 1))", "bce_loss(a, y[idx])"), 2),
+        # The graded runs have a smaller last batch: a plain mean of the
+        # batch losses is not the epoch's mean loss per sample.
+        ("the mean of the batch losses, not weighted by batch size", _edit(
+            "batch_losses.append(loss * len(idx))",
+            "batch_losses.append(loss)", _edit(
+                "losses.append(sum(batch_losses) / len(X))",
+                "losses.append(np.mean(batch_losses))")), 3),
+        # XNOR in batches of 3 and 1 cannot be learned without biases.
+        ("never updates the biases", _edit(
+            "                grads[f\"b{l}\"] = dS.sum(axis=0)\n", "", _edit(
+                "sgd_update(params, grads, lr)",
+                "sgd_update({k: params[k] for k in grads}, grads, lr)")),
+         2),
+        # The graded digits come sorted by label.
+        ("never shuffles", _edit(
+            "        for idx in minibatches(len(X), batch_size, rng):",
+            "        for idx in np.array_split(np.arange(len(X)), range(\n"
+            "                batch_size, len(X), batch_size)):"), 1),
     ],
     "momentum_update": [
         ("steps with the wrong sign", """
@@ -309,6 +339,19 @@ def adam_update(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999,
         v_hat = state["v"][k] / (1 - beta2**t)
         params[k] -= lr * m_hat / (np.sqrt(v_hat) + eps)
     state["t"] += 1
+""", 0),
+        ("counts t once per parameter, not once per step", """
+def adam_update(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999,
+                eps=1e-8):
+    for k in params:
+        state["t"] += 1
+        t = state["t"]
+        g = grads[k]
+        state["m"][k] = beta1 * state["m"].get(k, 0) + (1 - beta1) * g
+        state["v"][k] = beta2 * state["v"].get(k, 0) + (1 - beta2) * g**2
+        m_hat = state["m"][k] / (1 - beta1**t)
+        v_hat = state["v"][k] / (1 - beta2**t)
+        params[k] -= lr * m_hat / (np.sqrt(v_hat) + eps)
 """, 0),
         ("eps inside the square root", """
 def adam_update(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999,
@@ -416,16 +459,172 @@ def adam_update(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999,
 }
 
 
+# A third style: loops, other names, other containers.
+ALT2 = {
+    "xavier_init": """
+import math
+
+
+def xavier_init(fan_in, fan_out, rng):
+    scale = 1 / math.sqrt(fan_in)
+    rows = [rng.standard_normal(fan_out) * scale for _ in range(fan_in)]
+    return np.array(rows).reshape(fan_in, fan_out)
+""",
+    "init_params": """
+def init_params(layer_sizes, rng):
+    sizes = list(layer_sizes)
+    out = dict()
+    layer = 1
+    while layer < len(sizes):
+        out.update({"W%d" % layer: xavier_init(sizes[layer - 1],
+                                               sizes[layer], rng),
+                    "b%d" % layer: np.zeros(sizes[layer], dtype=float)})
+        layer += 1
+    return out
+""",
+    "bce_loss": """
+import math
+
+
+def bce_loss(a, y):
+    a = np.asarray(a, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n = a.shape[0]
+    total, grad = 0.0, np.zeros_like(a)
+    for i in range(n):
+        p = min(max(a[i, 0], 1e-12), 1 - 1e-12)
+        total -= y[i, 0] * math.log(p) + (1 - y[i, 0]) * math.log(1 - p)
+        grad[i, 0] = (p - y[i, 0]) / (p * (1 - p)) / n
+    return total / n, grad
+""",
+    "minibatches": """
+def minibatches(N, batch_size, rng):
+    shuffled = rng.permutation(N)
+    return np.array_split(shuffled, range(batch_size, N, batch_size))
+""",
+    "sgd_update": """
+def sgd_update(params, grads, lr):
+    for key in list(params):
+        step = np.multiply(lr, grads[key])
+        params[key][...] = params[key] - step
+""",
+    "predict": """
+def predict(params, X):
+    n_layers = len(params) // 2
+    out = np.array(X, dtype=float)
+    for layer in range(1, n_layers + 1):
+        out = out @ params["W%d" % layer] + params["b%d" % layer]
+        if layer < n_layers:
+            out = 0.5 * (1 + np.tanh(0.5 * out))     # the sigmoid
+    if out.shape[1] == 1:
+        return np.where(out[:, 0] >= 0, 1, 0)
+    return np.argmax(out, axis=1)
+""",
+    # chapter 04's layer functions with their caches, np.average
+    "train_mlp": """
+def train_mlp(X, y, layer_sizes, *, lr, num_epochs, batch_size, rng):
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y)
+    L = len(layer_sizes) - 1
+    params = init_params(layer_sizes, rng)
+    history = []
+    for _ in range(num_epochs):
+        batch_losses, batch_sizes = [], []
+        for idx in minibatches(X.shape[0], batch_size, rng):
+            A, caches = X[idx], []
+            for l in range(1, L):
+                Z, affine_cache = nn.affine_forward(
+                    A, params[f"W{l}"], params[f"b{l}"])
+                A, sigmoid_cache = nn.sigmoid_forward(Z)
+                caches.append((affine_cache, sigmoid_cache))
+            S, last_cache = nn.affine_forward(A, params[f"W{L}"],
+                                              params[f"b{L}"])
+            if layer_sizes[-1] == 1:
+                a, _ = nn.sigmoid_forward(S)
+                loss, da = bce_loss(a, y[idx][:, None])
+                dS = da * a * (1 - a)
+            else:
+                loss, dS = nn.softmax_cross_entropy(S, y[idx])
+            batch_losses.append(loss)
+            batch_sizes.append(len(idx))
+            grads = {}
+            dA, grads[f"W{L}"], grads[f"b{L}"] = nn.affine_backward(
+                dS, last_cache)
+            for l in range(L - 1, 0, -1):
+                affine_cache, sigmoid_cache = caches[l - 1]
+                dZ = nn.sigmoid_backward(dA, sigmoid_cache)
+                dA, grads[f"W{l}"], grads[f"b{l}"] = nn.affine_backward(
+                    dZ, affine_cache)
+            sgd_update(params, grads, lr)
+        history.append(float(np.average(batch_losses, weights=batch_sizes)))
+    return params, history
+""",
+    "momentum_update": """
+def momentum_update(params, grads, velocity, lr, beta=0.9):
+    for name in grads:
+        if name in velocity:
+            velocity[name] = velocity[name] * beta + grads[name]
+        else:
+            velocity[name] = np.array(grads[name], dtype=float)
+        params[name] -= lr * velocity[name]
+""",
+    "adam_update": """
+def adam_update(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999,
+                eps=1e-8):
+    step = state["t"] = state["t"] + 1
+    correction1, correction2 = 1 - beta1 ** step, 1 - beta2 ** step
+    for name, g in grads.items():
+        first = state["m"].get(name, np.zeros_like(g))
+        second = state["v"].get(name, np.zeros_like(g))
+        first = beta1 * first + (1 - beta1) * g
+        second = beta2 * second + (1 - beta2) * np.square(g)
+        state["m"][name], state["v"][name] = first, second
+        params[name] -= (lr * (first / correction1)
+                         / (np.sqrt(second / correction2) + eps))
+""",
+}
+
+# Helpers whose cells do not run (a syntax error, or the function not
+# written at all), carried by the wrong student whose train_mlp never
+# steps the biases: their own exercises score 0, and train_mlp is still
+# judged with correct helpers (nbgrader runs correct_helpers in the
+# student's kernel), losing only what its own mistake costs.
+BROKEN_STUDENT = 4
+BROKEN = {
+    "init_params": """
+def init_params(layer_sizes, rng)
+    return {}
+""",
+    "bce_loss": """
+# I will come back to this one
+""",
+    "minibatches": """
+def minibatches(N, batch_size, rng):
+    order = rng.permutation(N
+    return [order[i:i + batch_size] for i in range(0, N, batch_size)]
+""",
+    "sgd_update": """
+def sgd_update(params, grads, lr):
+    for k in params:
+        params[k] -= lr * grads[k]
+  return None
+""",
+}
+BROKEN_ZERO = dict(init_params=0, bce_loss=0, minibatches=0, sgd_update=0)
+
 CHAPTER = Chapter(NB_NAME, EXERCISES, WRONG)
 _expected = CHAPTER.expected
 
 
 def _build_and_grade(folder):
-    """The batch: the other correct style (its answer cells only), then
-    the wrong students."""
+    """The batch: the other correct styles (their answer cells only),
+    then the wrong students."""
     def students(right):
-        alt = {ex: code.strip() + "\n" for ex, code in ALT.items()}
-        return [("alt", alt)] + wrong_students(right, WRONG, N_WRONG)
+        def own(sources):
+            return {ex: code.strip() + "\n" for ex, code in sources.items()}
+        wrong = wrong_students(right, WRONG, N_WRONG)
+        wrong[BROKEN_STUDENT][1].update(own(BROKEN))
+        return [("alt", own(ALT)), ("alt2", own(ALT2))] + wrong
     return grade_batch(folder, ASSIGNMENT, students)
 
 
@@ -448,7 +647,7 @@ def _messages(result, student):
 def test_every_student_was_graded(graded):
     """Did autograde run for every student without errors?"""
     assert graded["errors"] == {}
-    students = {"stub", "solution", "alt"} | {
+    students = {"stub", "solution", "alt", "alt2"} | {
         f"wrong{k}" for k in range(N_WRONG)}
     assert set(graded["scores"]) == students
 
@@ -464,13 +663,30 @@ def test_blank_release_scores_zero_everywhere(graded):
     CHAPTER.check_blank_scores_zero(graded)
 
 
-@pytest.mark.parametrize("student", ["solution", "alt"])
+@pytest.mark.parametrize("student", ["solution", "alt", "alt2"])
 def test_right_answers_score_full_marks(graded, student):
-    """Do the solution and the right answers in another style get full marks?"""
+    """Do the solution and the right answers in two other styles get full
+    marks?"""
     CHAPTER.check_full_marks(graded, student)
 
 
-@pytest.mark.parametrize("k", range(N_WRONG))
+def test_helpers_that_do_not_run_cost_only_their_own_points(graded):
+    """Do helpers with a syntax error or no code cost their own points
+    only, while train_mlp, run with correct helpers in their place, loses
+    exactly what its own mistake (biases never stepped) costs, for that
+    reason?"""
+    student = f"wrong{BROKEN_STUDENT}"
+    assert _by_exercise(graded, student) == dict(
+        CHAPTER.expected(student), **BROKEN_ZERO)
+    messages = _messages(graded, student)
+    assert "test_train_mlp_digits" not in messages
+    for gid in ("test_train_mlp_reference", "test_train_mlp_xnor"):
+        assert "NameError" not in messages[gid]
+        assert "bias" in messages[gid]
+
+
+@pytest.mark.parametrize(
+    "k", sorted(set(range(N_WRONG)) - {BROKEN_STUDENT}))
 def test_wrong_answers_lose_their_exercise_points(graded, k):
     """Does each plausible mistake cost its own exercise's points, only?"""
     CHAPTER.check_wrong_student(graded, k)
@@ -498,3 +714,28 @@ def test_students_read_what_went_wrong(graded):
     # the blank release says what to do
     assert "NotImplementedError" in _messages(graded, "stub")[
         "test_train_mlp_digits"]
+
+
+def test_training_mistakes_read_their_cause(graded):
+    """Do the mistakes the visible tests were built to catch (rng
+    ignored, layers drawn backwards, t per parameter, unweighted epoch
+    loss, biases never stepped, no shuffle) say so in the student's
+    words?"""
+    wrong = {k: _messages(graded, f"wrong{k}") for k in (2, 3, 4, 5)}
+    assert "drew W2 before W1" in wrong[2]["test_init_params_draws"]
+    assert "the same weights twice from one generator" in wrong[4][
+        "test_xavier_init_draws"]
+    assert "not once per parameter" in wrong[2]["test_adam_first_step"]
+    for k in (3, 4):            # a generator of its own, seeded or not
+        assert "did not draw from the rng it was given" in wrong[k][
+            "test_init_params_draws"]
+    # 0/1 targets of shape (N,) against the (N, 1) output
+    assert "pass the targets as a column" in wrong[2]["test_train_mlp_xnor"]
+    assert "a plain mean of the batch losses" in wrong[3][
+        "test_train_mlp_reference"]
+    assert "every bias is still zero" in wrong[4]["test_train_mlp_reference"]
+    assert "every bias gets its step" in wrong[4]["test_train_mlp_xnor"]
+    assert "same order every epoch" in wrong[5]["test_train_mlp_reference"]
+    assert "shuffle them every epoch" in wrong[5]["test_train_mlp_digits"]
+    # what a mistake keeps: only the cells it cannot break
+    assert "test_train_mlp_digits" not in wrong[3]
