@@ -429,7 +429,7 @@ def _swap_in(ns, names, build):
     to put back."""
     saved = {}
     for name, spec in names.items():
-        if not isinstance(name, str) or name not in ns or not (
+        if not isinstance(name, str) or not name.isidentifier() or not (
                 isinstance(spec, dict) and set(spec) == {"$ref"} and
                 str(spec["$ref"]).startswith("course_utils.")):
             continue
@@ -437,9 +437,14 @@ def _swap_in(ns, names, build):
             func = proxy.decode(spec, build)
         except Exception:  # not importable here: leave the name alone
             continue
-        saved[name] = ns[name]
+        # A name the student's notebook lacks (its cell failed) is bound
+        # too, as the test's own namespace does under nbgrader.
+        saved[name] = ns.get(name, _UNBOUND)
         ns[name] = _lifted(func)
     return saved
+
+
+_UNBOUND = object()
 
 
 def _lifted(func):
@@ -526,7 +531,10 @@ def answer(text):
                              kwargs=_encode_out(dict(kwargs)))
             finally:
                 for name, value in swapped.items():
-                    ns[name] = value
+                    if value is _UNBOUND:
+                        ns.pop(name, None)
+                    else:
+                        ns[name] = value
         elif op == "getattr":
             obj = proxy.decode(request["target"], build)
             try:
