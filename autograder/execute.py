@@ -10,7 +10,6 @@ import json
 import os
 import queue
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from nbformat.v4 import new_output
 
 from . import sandbox
 from .kernel import GUARD, REPLY, REQUEST, TAMPER_MIME
+from . import kernelmanager
 from .kernelmanager import SandboxKernelManager
 from .notebooks import is_test_cell
 
@@ -112,6 +112,20 @@ def _sliced(get_msg):
     return get_msg_sliced
 
 
+class KernelMisbehaved(DeadKernelError):
+    """The kernel sent what the grader refuses (oversized, unsigned or
+    too deeply nested messages, a flood, more data than the grader's
+    memory allowance): the cell fails as if the kernel had died, and
+    the reasons become tamper flags."""
+
+
+# Most messages the grader reads for one request (its reply, the
+# kernel's status messages and anything the kernel sends meanwhile).
+MAX_MESSAGES_PER_REQUEST = 1000
+# Longest the grader keeps reading IOPub after a request's reply.
+DRAIN_SECONDS = 0.5
+
+
 class Kernel:
     """One sandboxed kernel plus the nbclient that drives it."""
 
@@ -130,6 +144,30 @@ class Kernel:
         kc = self.client.kc
         for channel in (kc.shell_channel, kc.iopub_channel):
             channel.get_msg = _sliced(channel.get_msg)
+        self.flagged = []
+        self.watch = kernelmanager.MemoryWatch(self._over_memory)
+
+    def _over_memory(self):
+        """(Memory watch thread) The kernel's messages grew the grader
+        past its allowance: stop the kernel at once."""
+        self.flagged.append("the kernel sent more data than the grader "
+                            "accepts; it was stopped")
+        for proc in self.processes():
+            try:
+                proc.kill()
+            except psutil.Error:
+                continue
+
+    def misbehaviour(self):
+        """Reasons (once each) of what the kernel sent that was refused
+        since the last call."""
+        found = list(self.flagged)
+        self.flagged.clear()
+        kc = getattr(self.client, "kc", None)
+        if kc is not None and hasattr(kc, "take_dropped"):
+            for reason in dict.fromkeys(kc.take_dropped()):
+                found.append(f"the kernel sent {reason}; it was dropped")
+        return found
 
     def run(self, cell, index, timeout, history=True):
         """Execute one cell; raise CellTimeoutError or DeadKernelError."""
@@ -149,7 +187,9 @@ class Kernel:
         msg_id = msg["header"]["msg_id"]
         kc.shell_channel.send(msg)
         deadline = time.monotonic() + timeout
+        read = 0
         while True:
+            self._check(read)
             left = deadline - time.monotonic()
             if left <= 0:
                 raise CellTimeoutError("the grader's request timed out")
@@ -159,19 +199,37 @@ class Kernel:
                 if not await ensure_async(self.km.is_alive()):
                     raise DeadKernelError("the kernel died") from None
                 continue
+            read += 1
             if reply.get("parent_header", {}).get("msg_id") == msg_id and \
                     reply.get("msg_type") == REPLY:
                 break
         # The kernel's busy/idle status messages of requests are of no
-        # use; drop them so they never pile up on the IOPub socket.
+        # use; drop them so they never pile up on the IOPub socket.  A
+        # kernel that keeps sending cannot hold the grader here: the
+        # drain stops at its deadline, within the request's time.
         iopub = kc.iopub_channel
+        stop = min(deadline, time.monotonic() + DRAIN_SECONDS)
         try:
-            while await iopub.msg_ready():
+            while time.monotonic() < stop and await iopub.msg_ready():
                 await iopub.get_msg(timeout=0)
+                read += 1
+                self._check(read)
         except queue.Empty:
             pass
+        self._check(read)
         content = reply.get("content")
         return content if isinstance(content, dict) else {}
+
+    def _check(self, read):
+        """Fail the request when the kernel has sent what the grader
+        refuses, or more messages than one request needs."""
+        if read > MAX_MESSAGES_PER_REQUEST:
+            self.flagged.append("the kernel flooded the grader with "
+                                "messages")
+        kc = self.client.kc
+        if self.flagged or kc.__dict__.get("_dropped"):
+            raise KernelMisbehaved("the kernel sent what the grader "
+                                   "refuses")
 
     def processes(self):
         """Return the live processes of this kernel's sandbox."""
@@ -244,6 +302,7 @@ class Kernel:
 
     def close(self):
         """Stop the kernel and everything it started."""
+        self.watch.close()
         procs = self.processes()
         try:
             self.client._cleanup_kernel()  # nbclient's own teardown
@@ -290,12 +349,13 @@ class Runner:
         self.deadline = time.monotonic() + limits.notebook_timeout
         self.budget = limits.output_bytes_per_notebook
         self.uid = sandbox.sandbox_uid()
-        self.ipcdir = Path(tempfile.mkdtemp(prefix="ag-ipc-"))
+        # The grader's folder (root-owned as root): the kernel only
+        # writes its run folder inside (sandbox.fresh_run_dir).
+        self.ipcdir = sandbox.ipc_folder()
         # Issue 14 hook: graded test cells run in the grader's process
         # (autograder.trusted) when the worker sets this.
         self.trusted = None
-        for path in (self.workdir, self.ipcdir):
-            self._give(path)
+        self._give(self.workdir)
 
     def _give(self, path):
         """Make ``path`` (recursively) belong to the sandbox uid."""
@@ -310,8 +370,7 @@ class Runner:
         return self.deadline - time.monotonic()
 
     def _start(self):
-        for leftover in self.ipcdir.glob("kernel*"):
-            leftover.unlink()
+        sandbox.fresh_run_dir(self.ipcdir, self.uid)
         if self.trusted is not None:  # issue 14 hook
             self.trusted.prepare(self.ipcdir)
         sandbox.seed_matplotlib(self.ipcdir, self.uid)
@@ -419,6 +478,11 @@ class Runner:
                     break
                 index = code[pos]
                 status = self._exec(kernel, index)
+                refused = kernel.misbehaviour()
+                if refused:
+                    self.log.tamper += refused
+                    if status == "ok" and is_test_cell(self.nb.cells[index]):
+                        status = "died"  # its verdict cannot be trusted
                 killed = kernel.kill_strays()
                 self.log.strays += killed
                 if status == "ok" and killed > STRAYS_BEFORE_RESTART:

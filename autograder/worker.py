@@ -104,7 +104,11 @@ def run_notebook(raw, master, limits, isolation, files):
         if runner is not None and runner.trusted is not None:
             runner.trusted.close()
         shutil.rmtree(workdir, ignore_errors=True)
-        sandbox.kill_strays(sandbox.sandbox_uid())
+        uid = sandbox.sandbox_uid()
+        sandbox.kill_strays(uid)
+        # What the kernel left in /tmp, /var/tmp and /dev/shm (where its
+        # uid could write them: rlimits without Landlock).
+        sandbox.remove_files_of(uid)
     return nb, issues, log
 
 
