@@ -22,7 +22,7 @@ from nbformat.v4 import new_output
 
 from . import sandbox
 from .kernel import GUARD, REPLY, REQUEST, TAMPER_MIME
-from . import kernelmanager
+from . import kernelmanager, proxy
 from .kernelmanager import SandboxKernelManager
 from .notebooks import is_test_cell
 
@@ -478,7 +478,9 @@ class Runner:
                     break
                 index = code[pos]
                 status = self._exec(kernel, index)
-                refused = kernel.misbehaviour()
+                refused = kernel.misbehaviour() + [
+                    f"the kernel sent {why}; it was refused"
+                    for why in proxy.take_refused()]
                 if refused:
                     self.log.tamper += refused
                     if status == "ok" and is_test_cell(self.nb.cells[index]):

@@ -186,6 +186,17 @@ def course_class_name(cls):
     return f"{module}.{qual}" if target is cls else None
 
 
+# Names from the other side that were refused (the grader flags them).
+REFUSED = []
+
+
+def take_refused():
+    """The refusals recorded since the last call."""
+    found = list(dict.fromkeys(REFUSED))
+    REFUSED.clear()
+    return found
+
+
 # Set by the student's kernel (autograder.studentside), where the names
 # come from the grader: a course_utils module named there may be loaded.
 IMPORT_COURSE_MODULES = False
@@ -241,7 +252,10 @@ def decode_course_object(payload, build):
             found = target
             break
     if not isinstance(found, type) or course_class_name(found) != dotted:
-        raise EncodeError(f"{dotted} is not a course_utils class")
+        if len(REFUSED) < 100:
+            REFUSED.append(f"an object of class {dotted[:100]!r}, which "
+                           "is not a course_utils class")
+        raise EncodeError(f"{dotted[:100]} is not a course_utils class")
     state = decode(payload.get("state"), build)
     if not isinstance(state, dict) or not all(
             isinstance(k, str) for k in state):

@@ -81,6 +81,59 @@ SAME_RESULT = {
 }
 
 
+# Library functions that compute derivatives for the student.  When a
+# notebook forbids a finite-difference reference, these are off limits
+# too (the exercise text says so): while the grader's requests run they
+# are stubbed where loaded, and their modules cannot be imported.
+DERIVATIVE_REFERENCES = {
+    "course_utils.derivatives." + n for n in (
+        "forward_difference", "central_difference", "complex_step",
+        "numerical_gradient", "numerical_jacobian",
+        "directional_derivative")}
+LIBRARY_DERIVATIVES = {
+    "scipy.optimize": ("approx_fprime", "check_grad"),
+    "scipy.optimize._numdiff": ("approx_derivative",),
+    "scipy.optimize._optimize": ("approx_fprime", "_approx_fprime_helper",
+                                 "check_grad"),
+    "scipy.differentiate": ("derivative", "jacobian", "hessian"),
+    "scipy.differentiate._differentiate": ("derivative", "jacobian",
+                                           "hessian"),
+    "scipy.misc": ("derivative",),
+    "numdifftools": (),
+}
+_LIBRARY_BLOCKED = [False]
+_LIBRARY_STUBBED = set()
+
+
+def _stub_libraries():
+    """Stub the library derivative helpers of the modules loaded now."""
+    for module_name, names in LIBRARY_DERIVATIVES.items():
+        module = sys.modules.get(module_name)
+        if module is None:
+            continue
+        for name in names:
+            func = getattr(getattr(module, name, None), "__func__", None) \
+                or getattr(module, name, None)
+            if isinstance(func, types.FunctionType) and \
+                    id(func) not in _LIBRARY_STUBBED and \
+                    not func.__code__.co_freevars:
+                func.__code__ = _stub_code(f"{module_name}.{name}")
+                _LIBRARY_STUBBED.add(id(func))
+
+
+def _audit(event, args):
+    """While a request is answered, a library that computes derivatives
+    cannot be imported (an audit hook cannot be removed)."""
+    if event != "import" or not _SERVING[0] or not _LIBRARY_BLOCKED[0]:
+        return
+    name = args[0] if args and isinstance(args[0], str) else ""
+    for blocked in LIBRARY_DERIVATIVES:
+        if name == blocked or name.startswith(blocked + "."):
+            raise ImportError(f"{name} is not available while grading: "
+                              "this exercise asks you to compute it "
+                              "yourself")
+
+
 def with_helpers(names):
     """``names`` and the course helpers that compute the same."""
     out = []
@@ -175,6 +228,8 @@ def _restub():
     _LIFTED[0] = 0
     for func, _, stub in _STUBBED:
         func.__code__ = stub
+    if _LIBRARY_BLOCKED[0]:
+        _stub_libraries()
 
 
 def _make_lift():
@@ -228,7 +283,11 @@ def _wrap_course_object(obj):
 def start(kernel):
     """Kernel start-up: safe path, stubs; return the Watch."""
     safe_path()
-    install_stubs(read_forbidden())
+    names = read_forbidden()
+    install_stubs(names)
+    if DERIVATIVE_REFERENCES & set(names):
+        _LIBRARY_BLOCKED[0] = True
+        sys.addaudithook(_audit)
     from . import proxy as _proxy
     _proxy.OBJECT_WRAPPER = _wrap_course_object
     _proxy.IMPORT_COURSE_MODULES = True

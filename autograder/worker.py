@@ -5,6 +5,7 @@ notebook, runs it in a sandboxed kernel, writes the executed notebook to
 autograded/ and returns a plain dict.  The parent process records it.
 """
 import copy
+import resource
 import shutil
 import tempfile
 import time
@@ -191,6 +192,9 @@ def grade_submission(job):
     except Exception:  # report, never abort the batch
         out["error"] = traceback.format_exc(limit=5)
     out["seconds"] = time.monotonic() - start
+    # This process graded this submission alone: its peak is what the
+    # submission cost the grader.
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
 
