@@ -41,6 +41,8 @@ class RunLog:
     not_run: list = field(default_factory=list)
     truncated: list = field(default_factory=list)
     tamper: list = field(default_factory=list)
+    # What the kernel sent that the grader refused (tamper flags too).
+    refused: list = field(default_factory=list)
     strays: int = 0
     seconds: float = 0.0
 
@@ -210,7 +212,13 @@ class Kernel:
         iopub = kc.iopub_channel
         stop = min(deadline, time.monotonic() + DRAIN_SECONDS)
         try:
-            while time.monotonic() < stop and await iopub.msg_ready():
+            while await iopub.msg_ready():
+                if time.monotonic() >= stop:
+                    # Still sending after its reply: nothing of a
+                    # request's own takes this long.
+                    self.flagged.append("the kernel flooded the grader "
+                                        "with messages")
+                    break
                 await iopub.get_msg(timeout=0)
                 read += 1
                 self._check(read)
@@ -482,7 +490,8 @@ class Runner:
                     f"the kernel sent {why}; it was refused"
                     for why in proxy.take_refused()]
                 if refused:
-                    self.log.tamper += refused
+                    self.log.refused += [r for r in refused
+                                         if r not in self.log.refused]
                     if status == "ok" and is_test_cell(self.nb.cells[index]):
                         status = "died"  # its verdict cannot be trusted
                 killed = kernel.kill_strays()

@@ -11,7 +11,7 @@ from queue import Empty
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.connect import channel_socket_types
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Any, DottedObjectName, Unicode
+from traitlets import Any, DottedObjectName, Type, Unicode
 
 from . import sandbox
 
@@ -218,6 +218,10 @@ class SandboxKernelManager(AsyncKernelManager):
     ipcdir = Unicode()
     uid = Any(None)
     client_class = DottedObjectName("autograder.kernelmanager.ReadyClient")
+    # AsyncKernelManager gives client_factory a default of its own, which
+    # wins over client_class: name the class here too.
+    client_factory = Type(default_value=ReadyClient,
+                          klass=AsyncKernelClient)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

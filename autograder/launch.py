@@ -15,13 +15,19 @@ uid cannot traverse through ``/proc/self/fd/N``, which the kernel
 inherits.  Path walks through such a descriptor start at the folder
 itself, so nothing above it (the course, its solutions, the gradebook)
 becomes reachable.  A small virtual environment made of symlinks, owned
-by root in the kernel's private IPC folder, ties these together so the
-kernel runs with the same ``sys.path`` as under bubblewrap.
+by root in the grader's IPC folder (which the uid cannot write: nothing
+written here as root lies below a folder the kernel could change), ties
+these together so the kernel runs with the same ``sys.path`` as under
+bubblewrap.  Last, where the kernel has Landlock, the launcher confines
+the uid to those folders, its working copy and its run folder
+(``confine``): the course and the shared temporary folders are out of
+its reach.
 
 Usage (built by ``autograder.sandbox.kernel_command``)::
 
     python -m autograder.launch --uid UID --env DIR --base PREFIX
-        --python REL [--site DIR]... [--pkg NAME=DIR]... -- ARGV...
+        --python REL [--site DIR]... [--pkg NAME=DIR]...
+        [--read DIR]... [--write DIR]... -- ARGV...
 
 ``--probe`` instead of ``-- ARGV`` imports what a kernel imports and
 exits 0, or prints what the uid cannot read and exits 3.
@@ -146,10 +152,10 @@ SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc",
 def confine(args, fds, sites, pkgs):
     """Landlock the kernel: read the system, the environment and the
     packages (through the launcher's descriptors); write only the
-    ``--write`` folders; no TCP.  Everything else (the course, other
+    ``--write`` folders.  Everything else (the course, other
     students' folders, /tmp, /var/tmp, /dev/shm) is out of reach.
     Returns the Landlock ABI used (0: not available here)."""
-    rules = landlock.Ruleset(landlock.all_fs_rights(7), net=True)
+    rules = landlock.Ruleset(landlock.all_fs_rights(7))
     if not rules.abi:
         return 0
     for path in SYSTEM:

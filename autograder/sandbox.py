@@ -9,8 +9,10 @@ Two isolation levels, best first:
     submission's own working copy.  When the grader runs as root the
     kernel also drops to a private, unprivileged uid.
 ``rlimits``
-    resource limits and (as root) a private uid only: no file system or
-    network isolation.  Used where bubblewrap or namespaces are missing.
+    resource limits and (as root) a private uid; where Linux has
+    Landlock, the launcher confines that uid's file system access to
+    what the kernel needs (autograder.launch.confine).  No network
+    isolation.  Used where bubblewrap or namespaces are missing.
     As root the kernel starts through ``autograder.launch``, which lets
     the private uid reach the environment and the grader's packages even
     below folders it cannot traverse (a course under /root, a 0700
@@ -224,7 +226,14 @@ def bwrap_args(workdir, ipcdir, env, limits, uid):
         _mount(args, made, "--ro-bind", course_utils,
                "/opt/autograder/course_utils")
     _mount(args, made, "--bind", workdir, workdir)
-    _mount(args, made, "--bind", ipcdir, ipcdir)
+    # The IPC folder is the grader's: read-only inside, but for the
+    # kernel's run folder and matplotlib's (so that, without root too,
+    # no link the kernel makes there is ever followed by the grader).
+    _mount(args, made, "--ro-bind", ipcdir, ipcdir)
+    for sub in (RUN_DIR, MPL_DIR):
+        if os.path.isdir(Path(ipcdir) / sub):
+            args += ["--bind", str(Path(ipcdir) / sub),
+                     str(Path(ipcdir) / sub)]
     for key, value in env.items():
         args += ["--setenv", key, value]
     args += ["--chdir", str(workdir), "--"]

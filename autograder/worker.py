@@ -157,7 +157,8 @@ def grade_notebook(job, master, limits, isolation):
         return result
     found = tamper.scan_notebook(nb) + trust.review_findings(
         nb, master) + [
-        f"kernel state restored: {t}" for t in dict.fromkeys(log.tamper)]
+        f"kernel state restored: {t}" for t in dict.fromkeys(log.tamper)
+    ] + list(log.refused)
     out = Path(job["autograded_dir"]) / f"{name}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(nbformat.v4.writes(nb), encoding="utf-8")
