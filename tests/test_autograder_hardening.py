@@ -24,7 +24,7 @@ from autograder.cli import main
 from autograder.course import Course
 from autograder.grading import grade
 from nbgrader_course import failure_messages
-from redteam_hardening.submissions import LITTER, build
+from redteam_hardening.submissions import build, litter_name
 from redteam_trust.course import ASSIGNMENT, NOTEBOOK, TOTAL, make_course
 from redteam_trust.course import submit
 
@@ -65,11 +65,11 @@ def _raw(path):
     return total
 
 
-def _litter():
-    found = []
+def _litter(root):
+    found, prefix = [], litter_name(root)
     for folder in SHARED_TMP:
         try:
-            found += [n for n in os.listdir(folder) if n.startswith(LITTER)]
+            found += [n for n in os.listdir(folder) if n.startswith(prefix)]
         except OSError:
             continue
     return found
@@ -102,7 +102,7 @@ def _grade_batch(root, isolation):
     return {"root": str(root), "rows": rows,
             "export": [export.returncode, export.stderr[-2000:]],
             "solutions_same": solutions == _digest(root / "solutions"),
-            "litter": _litter()}
+            "litter": _litter(root)}
 
 
 @pytest.fixture(scope="module", params=LEVELS)
@@ -173,3 +173,63 @@ def test_gradebook_and_course_untouched(batch):
 def test_no_litter_in_shared_tmp(batch):
     """Nothing the kernels wrote stays in /tmp, /var/tmp or /dev/shm."""
     assert batch["litter"] == []
+
+
+# -- the mechanisms on their own (no grading) --------------------------------
+def test_memory_watch_stops_at_its_allowance():
+    """Does the watch call back once the process has grown past its
+    allowance (and not before)?"""
+    import threading
+    from autograder.kernelmanager import MemoryWatch
+    hit = threading.Event()
+    watch = MemoryWatch(hit.set, allowance=64 * 2**20)
+    try:
+        assert not hit.wait(0.3)
+        block = bytearray(160 * 2**20)
+        block[::4096] = b"x" * len(block[::4096])  # touch every page
+        assert hit.wait(5)
+    finally:
+        watch.close()
+
+
+def test_hide_files_leaves_the_rest_readable(tmp_path):
+    """Is a hidden file unreadable to the process (and its children)
+    while its neighbours stay readable?"""
+    from autograder import landlock
+    if not landlock.available():
+        pytest.skip("no Landlock in this Linux kernel")
+    secret = tmp_path / "pkg" / "secret.py"
+    secret.parent.mkdir()
+    secret.write_text("x = 1\n")
+    (tmp_path / "pkg" / "other.py").write_text("y = 2\n")
+    code = (
+        "import sys, subprocess\n"
+        "from autograder import landlock\n"
+        f"assert landlock.hide_files([{str(secret)!r}], sys.path)\n"
+        f"open({str(tmp_path / 'pkg' / 'other.py')!r}).read()\n"
+        "try:\n"
+        f"    open({str(secret)!r}).read()\n"
+        "    raise SystemExit('readable')\n"
+        "except PermissionError:\n"
+        "    pass\n"
+        f"r = subprocess.run(['cat', {str(secret)!r}], capture_output=True)\n"
+        "assert r.returncode != 0, r\n"
+        "print('hidden')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                          text=True, timeout=60,
+                          cwd=str(Path(__file__).resolve().parents[1]))
+    assert done.returncode == 0 and "hidden" in done.stdout, done.stderr
+
+
+def test_launcher_refuses_a_folder_others_can_write(tmp_path):
+    """Does the root-side launcher refuse to build its environment
+    below a folder another uid could change?"""
+    from autograder import launch
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    args = launch.parse(["--uid", "1", "--env", str(shared / ".env"),
+                         "--base", sys.prefix, "--python", "bin/python"])
+    with pytest.raises(SystemExit, match="may be written by others"):
+        launch.build_env(args)
+    assert not (shared / ".env").exists()

@@ -33,6 +33,12 @@ from redteam_trust.submissions import notebook
 LITTER = "ag-hardening-litter"
 
 
+def litter_name(root):
+    """The prefix of one batch's litter (another run's stays apart)."""
+    import hashlib
+    return f"{LITTER}-{hashlib.sha256(str(root).encode()).hexdigest()[:8]}"
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -124,7 +130,8 @@ def build(root):
             for _i in range(3):
                 try:
                     with open(os.path.join(
-                            _folder, "{LITTER}-%d" % _i), "wb") as _fh:
+                            _folder, "{litter_name(root)}-%d" % _i),
+                            "wb") as _fh:
                         _fh.write(bytes(16_000_000))
                 except OSError:
                     pass
