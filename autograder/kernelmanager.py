@@ -129,16 +129,9 @@ def _rss():
         return 0
 
 
-class ReadyClient(AsyncKernelClient):
-    """The kernel client, with a start-up wait that never sits idle.
-
-    jupyter_client's ``wait_for_ready`` ends by draining IOPub until it
-    has been quiet for 0.2 s: a fifth of a second of every kernel start
-    (every notebook graded) with nothing to do.  Here the wait ends as
-    soon as the kernel has answered ``kernel_info`` and IOPub has carried
-    a status message of one of those requests (proof that IOPub is
-    connected, which is what the drain was for); the messages left on
-    IOPub belong to no cell and are skipped as nbclient reads on."""
+class GuardedClient(AsyncKernelClient):
+    """The kernel client the grader uses: its sockets queue little and
+    refuse huge frames, and every channel reads through _guarded_recv."""
 
     def drop(self, reason):
         """Count a message thrown away unread, with its reason."""
@@ -174,6 +167,18 @@ class ReadyClient(AsyncKernelClient):
                      "control_channel"):
             channel = getattr(self, name)
             channel._recv = _guarded_recv(channel, self)
+
+
+class ReadyClient(GuardedClient):
+    """The kernel client, with a start-up wait that never sits idle.
+
+    jupyter_client's ``wait_for_ready`` ends by draining IOPub until it
+    has been quiet for 0.2 s: a fifth of a second of every kernel start
+    (every notebook graded) with nothing to do.  Here the wait ends as
+    soon as the kernel has answered ``kernel_info`` and IOPub has carried
+    a status message of one of those requests (proof that IOPub is
+    connected, which is what the drain was for); the messages left on
+    IOPub belong to no cell and are skipped as nbclient reads on."""
 
     async def wait_for_ready(self, timeout=None):
         deadline = time.monotonic() + (float("inf") if timeout is None
@@ -217,10 +222,12 @@ class SandboxKernelManager(AsyncKernelManager):
     workdir = Unicode()
     ipcdir = Unicode()
     uid = Any(None)
-    client_class = DottedObjectName("autograder.kernelmanager.ReadyClient")
+    client_class = DottedObjectName("autograder.kernelmanager.GuardedClient")
     # AsyncKernelManager gives client_factory a default of its own, which
-    # wins over client_class: name the class here too.
-    client_factory = Type(default_value=ReadyClient,
+    # wins over client_class (so ReadyClient's start-up wait has never
+    # run): the client is named here.  GuardedClient keeps jupyter_client's
+    # own start-up wait, the one every timing so far was measured with.
+    client_factory = Type(default_value=GuardedClient,
                           klass=AsyncKernelClient)
 
     def __init__(self, **kwargs):
