@@ -43,6 +43,8 @@ class RunLog:
     tamper: list = field(default_factory=list)
     # What the kernel sent that the grader refused (tamper flags too).
     refused: list = field(default_factory=list)
+    # Oversized output messages of notebook cells, dropped unread.
+    dropped: list = field(default_factory=list)
     strays: int = 0
     seconds: float = 0.0
 
@@ -161,15 +163,22 @@ class Kernel:
                 continue
 
     def misbehaviour(self):
-        """Reasons (once each) of what the kernel sent that was refused
-        since the last call."""
-        found = list(self.flagged)
+        """What the kernel sent that was refused since the last call, as
+        (reasons, size-only reasons), once each: a message too large is
+        what a huge print makes too."""
+        found, sized = list(self.flagged), []
         self.flagged.clear()
         kc = getattr(self.client, "kc", None)
         if kc is not None and hasattr(kc, "take_dropped"):
             for reason in dict.fromkeys(kc.take_dropped()):
-                found.append(f"the kernel sent {reason}; it was dropped")
-        return found
+                if reason.startswith(kernelmanager.SIZE):
+                    sized.append(f"the kernel sent "
+                                 f"{reason[len(kernelmanager.SIZE):]}; "
+                                 "it was dropped")
+                else:
+                    found.append(f"the kernel sent {reason}; it was "
+                                 "dropped")
+        return found, sized
 
     def run(self, cell, index, timeout, history=True):
         """Execute one cell; raise CellTimeoutError or DeadKernelError."""
@@ -486,14 +495,18 @@ class Runner:
                     break
                 index = code[pos]
                 status = self._exec(kernel, index)
-                refused = kernel.misbehaviour() + [
-                    f"the kernel sent {why}; it was refused"
-                    for why in proxy.take_refused()]
-                if refused:
-                    self.log.refused += [r for r in refused
-                                         if r not in self.log.refused]
-                    if status == "ok" and is_test_cell(self.nb.cells[index]):
+                refused, sized = kernel.misbehaviour()
+                refused += [f"the kernel sent {why}; it was refused"
+                            for why in proxy.take_refused()]
+                if is_test_cell(self.nb.cells[index]):
+                    refused += sized  # nothing of a test's is that large
+                    sized = []
+                    if refused and status == "ok":
                         status = "died"  # its verdict cannot be trusted
+                self.log.refused += [r for r in refused
+                                     if r not in self.log.refused]
+                self.log.dropped += [r for r in sized
+                                     if r not in self.log.dropped]
                 killed = kernel.kill_strays()
                 self.log.strays += killed
                 if status == "ok" and killed > STRAYS_BEFORE_RESTART:

@@ -31,6 +31,11 @@ RCVHWM = 64
 GRADER_MEMORY_BYTES = 512 * 1024 * 1024
 
 
+# Marks a drop for size alone: a huge print in a notebook cell does that
+# (the output would be cut anyway); anything else no kernel of ours sends.
+SIZE = "size:"
+
+
 def _too_deep(value, limit=MAX_DEPTH):
     """Is the JSON value nested more than ``limit`` deep?  (Iterative:
     the check itself must not recurse.)"""
@@ -63,9 +68,9 @@ def _guarded_recv(channel, client):
                 size += len(frame)
                 if bad is None:
                     if len(frames) >= MAX_FRAMES:
-                        bad = "a message with too many parts"
+                        bad = SIZE + "a message with too many parts"
                     elif size > MAX_MESSAGE_BYTES:
-                        bad = (f"a message over "
+                        bad = (f"{SIZE}a message over "
                                f"{MAX_MESSAGE_BYTES // 2 ** 20} MiB")
                     else:
                         frames.append(frame.bytes)

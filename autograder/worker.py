@@ -132,6 +132,7 @@ def _flags_from_run(log, nb, issues, found, master):
             flags.append(f"{label}: cells {sorted(set(cells))}")
     if log.strays:
         flags.append(f"stray-processes: killed {log.strays}")
+    flags += [f"output-dropped: {why}" for why in log.dropped]
     flags += [f"tamper: {item}" for item in found]
     return flags
 
