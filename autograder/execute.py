@@ -507,6 +507,13 @@ class Runner:
                                      if r not in self.log.refused]
                 self.log.dropped += [r for r in sized
                                      if r not in self.log.dropped]
+                if sized:  # the cell's output was cut, as by the cap
+                    self.log.truncated.append(index)
+                    self.nb.cells[index].setdefault("outputs", []).append(
+                        new_output("stream", name="stdout", text=(
+                            "\n[autograder: an output over "
+                            f"{kernelmanager.MAX_MESSAGE_BYTES // 2**20} "
+                            "MiB was cut]\n")))
                 killed = kernel.kill_strays()
                 self.log.strays += killed
                 if status == "ok" and killed > STRAYS_BEFORE_RESTART:
