@@ -927,14 +927,13 @@ def assert_gradient_close(actual, expected, name, wrt=None, n_samples=None,
 def _central_gradient(loss, x, h):
     """Central differences of loss() in every entry of x (changed, then
     restored in place)."""
+    # The perturbation loop is the reference kernels' own: while those
+    # are not available (grading an exercise that asks for them), this
+    # helper is not either.
+    from .derivatives import _perturbed_values
     grad = np.zeros(x.shape)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + h
-        plus = loss()
-        x[idx] = old - h
-        minus = loss()
-        x[idx] = old
+    for idx, plus, minus in _perturbed_values(lambda _x: loss(), x, h,
+                                              lambda v: v):
         grad[idx] = (plus - minus) / (2 * h)
     return grad
 

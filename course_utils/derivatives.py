@@ -315,6 +315,31 @@ def directional_derivative(f, x, v, h=None):
     return (f_plus - f_minus) / (2 * t)
 
 
+def difference_errors(f, df, x0, hs):
+    """Absolute errors of forward and central differences for each step.
+
+    f: function of one variable (elementwise on arrays is not needed).
+    df: its exact derivative.  x0: float.  hs: (S,) steps > 0.
+    Returns (err_forward, err_central): two (S,) float64 arrays of
+    |estimate - df(x0)|.  Zeros (lucky exact hits) are replaced by eps so
+    that they can be drawn on a log scale (``plotting.plot_error_vs_h``).
+    It computes both differences, so it lives here with the reference
+    kernels: while an exercise's references are not available, neither
+    is this.
+    """
+    hs = np.asarray(hs, dtype=np.float64)
+    x0 = float(x0)
+    exact = float(df(x0))
+    fx = float(f(x0))
+    forward = np.array([(float(f(x0 + h)) - fx) / h for h in hs])
+    central = np.array(
+        [(float(f(x0 + h)) - float(f(x0 - h))) / (2 * h) for h in hs]
+    )
+    err_f = np.maximum(np.abs(forward - exact), EPS)
+    err_c = np.maximum(np.abs(central - exact), EPS)
+    return err_f, err_c
+
+
 # --------------------------------------------------------------------------
 # Gradient checking
 # --------------------------------------------------------------------------

@@ -56,19 +56,11 @@ def difference_errors(f, df, x0, hs):
     df: its exact derivative.  x0: float.  hs: (S,) steps > 0.
     Returns (err_forward, err_central): two (S,) float64 arrays of
     |estimate - df(x0)|.  Zeros (lucky exact hits) are replaced by eps so
-    that they can be drawn on a log scale.
+    that they can be drawn on a log scale.  (Computed by
+    ``derivatives.difference_errors``, beside the reference kernels.)
     """
-    hs = np.asarray(hs, dtype=np.float64)
-    x0 = float(x0)
-    exact = float(df(x0))
-    fx = float(f(x0))
-    forward = np.array([(float(f(x0 + h)) - fx) / h for h in hs])
-    central = np.array(
-        [(float(f(x0 + h)) - float(f(x0 - h))) / (2 * h) for h in hs]
-    )
-    err_f = np.maximum(np.abs(forward - exact), EPS)
-    err_c = np.maximum(np.abs(central - exact), EPS)
-    return err_f, err_c
+    from .derivatives import difference_errors as errors
+    return errors(f, df, x0, hs)
 
 
 def plot_error_vs_h(f, df, x0, hs=None, ax=None, mark_optimal=True):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import course_utils.nn as nn
-from autograder import proxy
+from autograder import protocol as proxy
 from course_utils.checks import (assert_network_not_delegating,
                                  call_shaped)
 

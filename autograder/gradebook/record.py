@@ -142,4 +142,6 @@ def _record(course, gb, store, result):
            "checksum": result["checksum"], "held": "yes" if hold else "no",
            "held_cells": held_cells, "tests": result.get("tests")}
     store.put(row)
-    return dict(row, pending=pending_points(submission))
+    return dict(row, pending=pending_points(submission),
+                seconds=result.get("seconds"),
+                peak_mb=result.get("peak_mb"))

@@ -10,7 +10,6 @@ import json
 import os
 import queue
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,8 @@ from nbformat.v4 import new_output
 from autograder import zmqwait  # noqa: F401 (waits in slices)
 from autograder.sandbox import isolation as sandbox
 from autograder.protocol import GUARD, REQUEST, REPLY, TAMPER_MIME
+from autograder import protocol as proxy
+from autograder.sandbox import kernelmanager
 from autograder.sandbox.kernelmanager import SandboxKernelManager
 from autograder.course.notebooks import is_test_cell
 
@@ -46,6 +47,10 @@ class RunLog:
     # and of those that passed there but failed in the grader's re-run.
     in_kernel: list = field(default_factory=list)
     mismatches: list = field(default_factory=list)
+    # What the kernel sent that the grader refused (tamper flags too).
+    refused: list = field(default_factory=list)
+    # Oversized output messages of notebook cells, dropped unread.
+    dropped: list = field(default_factory=list)
     strays: int = 0
     seconds: float = 0.0
 
@@ -91,6 +96,20 @@ def cap_outputs(cell, per_cell, budget):
     return used, cut
 
 
+class KernelMisbehaved(DeadKernelError):
+    """The kernel sent what the grader refuses (oversized, unsigned or
+    too deeply nested messages, a flood, more data than the grader's
+    memory allowance): the cell fails as if the kernel had died, and
+    the reasons become tamper flags."""
+
+
+# Most messages the grader reads for one request (its reply, the
+# kernel's status messages and anything the kernel sends meanwhile).
+MAX_MESSAGES_PER_REQUEST = 1000
+# Longest the grader keeps reading IOPub after a request's reply.
+DRAIN_SECONDS = 0.5
+
+
 class Kernel:
     """One sandboxed kernel plus the nbclient that drives it."""
 
@@ -106,6 +125,37 @@ class Kernel:
             iopub_timeout=4, shutdown_kernel="immediate")
         self.client.start_new_kernel()
         self.client.start_new_kernel_client()
+        self.flagged = []
+        self.watch = kernelmanager.MemoryWatch(self._over_memory)
+
+    def _over_memory(self):
+        """(Memory watch thread) The kernel's messages grew the grader
+        past its allowance: stop the kernel at once."""
+        self.flagged.append("the kernel sent more data than the grader "
+                            "accepts; it was stopped")
+        for proc in self.processes():
+            try:
+                proc.kill()
+            except psutil.Error:
+                continue
+
+    def misbehaviour(self):
+        """What the kernel sent that was refused since the last call, as
+        (reasons, size-only reasons), once each: a message too large is
+        what a huge print makes too."""
+        found, sized = list(self.flagged), []
+        self.flagged.clear()
+        kc = getattr(self.client, "kc", None)
+        if kc is not None and hasattr(kc, "take_dropped"):
+            for reason in dict.fromkeys(kc.take_dropped()):
+                if reason.startswith(kernelmanager.SIZE):
+                    sized.append(f"the kernel sent "
+                                 f"{reason[len(kernelmanager.SIZE):]}; "
+                                 "it was dropped")
+                else:
+                    found.append(f"the kernel sent {reason}; it was "
+                                 "dropped")
+        return found, sized
 
     def run(self, cell, index, timeout, history=True):
         """Execute one cell; raise CellTimeoutError or DeadKernelError."""
@@ -125,7 +175,9 @@ class Kernel:
         msg_id = msg["header"]["msg_id"]
         kc.shell_channel.send(msg)
         deadline = time.monotonic() + timeout
+        read = 0
         while True:
+            self._check(read)
             left = deadline - time.monotonic()
             if left <= 0:
                 raise CellTimeoutError("the grader's request timed out")
@@ -135,19 +187,43 @@ class Kernel:
                 if not await ensure_async(self.km.is_alive()):
                     raise DeadKernelError("the kernel died") from None
                 continue
+            read += 1
             if reply.get("parent_header", {}).get("msg_id") == msg_id and \
                     reply.get("msg_type") == REPLY:
                 break
         # The kernel's busy/idle status messages of requests are of no
-        # use; drop them so they never pile up on the IOPub socket.
+        # use; drop them so they never pile up on the IOPub socket.  A
+        # kernel that keeps sending cannot hold the grader here: the
+        # drain stops at its deadline, within the request's time.
         iopub = kc.iopub_channel
+        stop = min(deadline, time.monotonic() + DRAIN_SECONDS)
         try:
             while await iopub.msg_ready():
+                if time.monotonic() >= stop:
+                    # Still sending after its reply: nothing of a
+                    # request's own takes this long.
+                    self.flagged.append("the kernel flooded the grader "
+                                        "with messages")
+                    break
                 await iopub.get_msg(timeout=0)
+                read += 1
+                self._check(read)
         except queue.Empty:
             pass
+        self._check(read)
         content = reply.get("content")
         return content if isinstance(content, dict) else {}
+
+    def _check(self, read):
+        """Fail the request when the kernel has sent what the grader
+        refuses, or more messages than one request needs."""
+        if read > MAX_MESSAGES_PER_REQUEST:
+            self.flagged.append("the kernel flooded the grader with "
+                                "messages")
+        kc = self.client.kc
+        if self.flagged or kc.__dict__.get("_dropped"):
+            raise KernelMisbehaved("the kernel sent what the grader "
+                                   "refuses")
 
     def processes(self):
         """Return the live processes of this kernel's sandbox."""
@@ -220,6 +296,7 @@ class Kernel:
 
     def close(self):
         """Stop the kernel and everything it started."""
+        self.watch.close()
         procs = self.processes()
         try:
             self.client._cleanup_kernel()  # nbclient's own teardown
@@ -277,12 +354,13 @@ class Runner:
         self.deadline = time.monotonic() + limits.notebook_timeout
         self.budget = limits.output_bytes_per_notebook
         self.uid = sandbox.sandbox_uid()
-        self.ipcdir = Path(tempfile.mkdtemp(prefix="ag-ipc-"))
-        # autograder.trusted.verdicts.TrustedTests, when the worker re-checks
-        # verdicts in the grader's process.
+        # The grader's folder (root-owned as root): the kernel only
+        # writes its run folder inside (sandbox.fresh_run_dir).
+        self.ipcdir = sandbox.ipc_folder()
+        # autograder.trusted.verdicts.TrustedTests, when the worker
+        # re-checks verdicts in the grader's process.
         self.trusted = None
-        for path in (self.workdir, self.ipcdir):
-            self._give(path)
+        self._give(self.workdir)
 
     def _give(self, path):
         """Make ``path`` (recursively) belong to the sandbox uid."""
@@ -297,8 +375,7 @@ class Runner:
         return self.deadline - time.monotonic()
 
     def _start(self):
-        for leftover in self.ipcdir.glob("kernel*"):
-            leftover.unlink()
+        sandbox.fresh_run_dir(self.ipcdir, self.uid)
         if self.trusted is not None:
             self.trusted.prepare(self.ipcdir)
         sandbox.seed_matplotlib(self.ipcdir, self.uid)
@@ -435,6 +512,25 @@ class Runner:
                     break
                 index = code[pos]
                 status = self._exec(kernel, index)
+                refused, sized = kernel.misbehaviour()
+                refused += [f"the kernel sent {why}; it was refused"
+                            for why in proxy.take_refused()]
+                if is_test_cell(self.nb.cells[index]):
+                    refused += sized  # nothing of a test's is that large
+                    sized = []
+                    if refused and status == "ok":
+                        status = "died"  # its verdict cannot be trusted
+                self.log.refused += [r for r in refused
+                                     if r not in self.log.refused]
+                self.log.dropped += [r for r in sized
+                                     if r not in self.log.dropped]
+                if sized:  # the cell's output was cut, as by the cap
+                    self.log.truncated.append(index)
+                    self.nb.cells[index].setdefault("outputs", []).append(
+                        new_output("stream", name="stdout", text=(
+                            "\n[autograder: an output over "
+                            f"{kernelmanager.MAX_MESSAGE_BYTES // 2**20} "
+                            "MiB was cut]\n")))
                 killed = kernel.kill_strays()
                 self.log.strays += killed
                 if status == "ok" and killed > STRAYS_BEFORE_RESTART:

@@ -5,6 +5,7 @@ notebook, runs it in a sandboxed kernel, writes the executed notebook to
 autograded/ and returns a plain dict.  The parent process records it.
 """
 import copy
+import resource
 import shutil
 import tempfile
 import time
@@ -101,7 +102,11 @@ def run_notebook(raw, master, limits, isolation, files):
         if runner is not None and runner.trusted is not None:
             runner.trusted.close()
         shutil.rmtree(workdir, ignore_errors=True)
-        sandbox.kill_strays(sandbox.sandbox_uid())
+        uid = sandbox.sandbox_uid()
+        sandbox.kill_strays(uid)
+        # What the kernel left in /tmp, /var/tmp and /dev/shm (where its
+        # uid could write them: rlimits without Landlock).
+        sandbox.remove_files_of(uid)
     return nb, issues, log
 
 
@@ -130,6 +135,7 @@ def _flags_from_run(log, nb, issues, found, master, similar=()):
                      f"it ({why})")
     for grade_id, why in log.in_kernel:
         flags.append(f"checked-in-kernel: {grade_id}: {why}")
+    flags += [f"output-dropped: {why}" for why in log.dropped]
     flags += [f"tamper: {item}" for item in found]
     flags += [f"similar-to-reference: {item}" for item in similar]
     return flags
@@ -139,7 +145,8 @@ def tamper_findings(nb, master, log):
     """What the static scans and the kernel's state checks found: each
     one holds the notebook's points for review."""
     return tamper.scan_notebook(nb) + trust.review_findings(nb, master) + [
-        f"kernel state restored: {t}" for t in dict.fromkeys(log.tamper)]
+        f"kernel state restored: {t}" for t in dict.fromkeys(log.tamper)
+    ] + list(log.refused)
 
 
 def grade_notebook(job, master, limits, isolation):
@@ -198,6 +205,9 @@ def grade_submission(job):
     except Exception:  # report, never abort the batch
         out["error"] = traceback.format_exc(limit=5)
     out["seconds"] = time.monotonic() - start
+    # This process graded this submission alone: its peak is what the
+    # submission cost the grader.
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
 

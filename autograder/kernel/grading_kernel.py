@@ -179,7 +179,13 @@ class GuardedKernel(IPythonKernel):
 
 
 def main():
-    """Start the kernel; parent polling is off (its pid is foreign)."""
+    """Start the kernel; parent polling is off (its pid is foreign).
+
+    First, before IPython starts any thread, the files of the reference
+    modules the tests forbid become unreadable to this process (see
+    studentside.hide_references)."""
+    from autograder.kernel import studentside
+    studentside.hide_references()
     IPKernelApp.launch_instance(kernel_class=GuardedKernel,
                                 parent_handle=0)
 

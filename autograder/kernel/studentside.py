@@ -63,6 +63,137 @@ def _stub_code(name):
     return glb["_stub"].__code__
 
 
+# Course functions that compute what a reference computes (a helper it
+# is built on, a plotting helper doing the same arithmetic): stubbed with
+# it, so that an exercise's answer cannot be had from them either.
+SAME_RESULT = {
+    "course_utils.derivatives.forward_difference": (
+        "course_utils.derivatives.difference_errors",),
+    "course_utils.derivatives.central_difference": (
+        "course_utils.derivatives.difference_errors",),
+    "course_utils.derivatives.numerical_gradient": (
+        "course_utils.derivatives._perturbed_values",
+        "course_utils.derivatives.numerical_jacobian",
+        "course_utils.derivatives.gradient_check"),
+    "course_utils.derivatives.numerical_jacobian": (
+        "course_utils.derivatives._perturbed_values",
+        "course_utils.derivatives.numerical_gradient"),
+}
+
+
+# Library functions that compute derivatives for the student.  When a
+# notebook forbids a finite-difference reference, these are off limits
+# too (the exercise text says so): while the grader's requests run they
+# are stubbed where loaded, and their modules cannot be imported.
+DERIVATIVE_REFERENCES = {
+    "course_utils.derivatives." + n for n in (
+        "forward_difference", "central_difference", "complex_step",
+        "numerical_gradient", "numerical_jacobian",
+        "directional_derivative")}
+LIBRARY_DERIVATIVES = {
+    "scipy.optimize": ("approx_fprime", "check_grad"),
+    "scipy.optimize._numdiff": ("approx_derivative",),
+    "scipy.optimize._optimize": ("approx_fprime", "_approx_fprime_helper",
+                                 "check_grad"),
+    "scipy.differentiate": ("derivative", "jacobian", "hessian"),
+    "scipy.differentiate._differentiate": ("derivative", "jacobian",
+                                           "hessian"),
+    "scipy.misc": ("derivative",),
+    "numdifftools": (),
+}
+_LIBRARY_BLOCKED = [False]
+_LIBRARY_STUBBED = set()
+
+
+def _stub_libraries():
+    """Stub the library derivative helpers of the modules loaded now."""
+    for module_name, names in LIBRARY_DERIVATIVES.items():
+        module = sys.modules.get(module_name)
+        if module is None:
+            continue
+        for name in names:
+            func = getattr(getattr(module, name, None), "__func__", None) \
+                or getattr(module, name, None)
+            if isinstance(func, types.FunctionType) and \
+                    id(func) not in _LIBRARY_STUBBED and \
+                    not func.__code__.co_freevars:
+                func.__code__ = _stub_code(f"{module_name}.{name}")
+                _LIBRARY_STUBBED.add(id(func))
+
+
+def _audit(event, args):
+    """While a request is answered, a library that computes derivatives
+    cannot be imported (an audit hook cannot be removed)."""
+    if event != "import" or not _SERVING[0] or not _LIBRARY_BLOCKED[0]:
+        return
+    name = args[0] if args and isinstance(args[0], str) else ""
+    for blocked in LIBRARY_DERIVATIVES:
+        if name == blocked or name.startswith(blocked + "."):
+            raise ImportError(f"{name} is not available while grading: "
+                              "this exercise asks you to compute it "
+                              "yourself")
+
+
+def with_helpers(names):
+    """``names`` and the course helpers that compute the same."""
+    out = []
+    for name in names:
+        for dotted in (name,) + SAME_RESULT.get(name, ()):
+            if dotted not in out:
+                out.append(dotted)
+    return out
+
+
+def read_forbidden():
+    """The dotted reference names the grader forbids (forbidden.json in
+    the grader's IPC folder), helpers included."""
+    folder = ipc_dir()
+    names = []
+    if folder:
+        path = os.path.join(folder, "forbidden.json")
+        try:
+            with open(path, encoding="utf-8") as fh:
+                names = json.load(fh)
+        except (OSError, ValueError):
+            names = []
+    if not isinstance(names, list):
+        return []
+    return with_helpers([n for n in names if isinstance(n, str) and
+                         n.startswith("course_utils.")])
+
+
+# Whether the reference modules' files are out of this kernel's reach
+# (set once at start-up by hide_references).
+HIDDEN = [None]
+
+
+def hide_references():
+    """At kernel start, before any thread or cell: import the modules of
+    the forbidden references, then make their files unreadable to this
+    process (autograder.kernel.landlock), so that a reload, a second import
+    from the file or an ``exec`` of their source cannot bring back
+    functions without stubs.  Returns True when they are hidden."""
+    import importlib
+    from autograder.kernel import landlock
+    files = []
+    for dotted in read_forbidden():
+        module_name = dotted.rpartition(".")[0]
+        try:
+            module = importlib.import_module(module_name)
+        except Exception:  # a name the course does not have
+            continue
+        files += landlock.module_files(module)
+    also = [p for p in sys.path if p] + [os.getcwd()]
+    for key in ("HOME", "TMPDIR", "IPYTHONDIR", "MPLCONFIGDIR"):
+        if os.environ.get(key):
+            also.append(os.environ[key])
+    folder = ipc_dir()
+    if folder:
+        also.append(folder)
+    HIDDEN[0] = landlock.hide_files(files, also) if files else True
+    return HIDDEN[0]
+
+
 def install_stubs(names):
     """Make each dotted reference function raise when called."""
     import importlib
@@ -88,10 +219,37 @@ def install_stubs(names):
 # (function, its code, its stub's code) of every stubbed reference.
 _STUBBED = []
 _LIFTED = [0]
+# Requests of the trusted grader being answered (answer_captured).
+_SERVING = [0]
 
 
-@contextlib.contextmanager
-def references_available():
+def _restub():
+    """Put every stub back, whatever lifted it."""
+    _LIFTED[0] = 0
+    for func, _, stub in _STUBBED:
+        func.__code__ = stub
+    if _LIBRARY_BLOCKED[0]:
+        _stub_libraries()
+
+
+def _make_lift():
+    """The stub-lifting context, and the key that opens it while a
+    request of the grader is answered: only the grader's own wrappers
+    (a course object the test sent, the helpers a test swaps in) hold
+    it; the student's code calling the context gets an error instead."""
+    key = object()
+
+    @contextlib.contextmanager
+    def references_available(_key=None):
+        if _SERVING[0] and _key is not key:
+            raise RuntimeError("the reference kernels are not available "
+                               "while grading")
+        yield from _lifted_stubs()
+
+    return references_available, key
+
+
+def _lifted_stubs():
     """While a course_utils object the test sent runs (an fma that
     records tiles with the reference model), its calls reach the real
     reference kernels; the stubs are back as soon as it returns."""
@@ -108,26 +266,35 @@ def references_available():
                 func.__code__ = stub
 
 
+def _keyed(lift, key):
+    return lambda: lift(key)
+
+
+_references_available, _LIFT_KEY = _make_lift()
+# The kernel's own run of a graded test cell (autograder.kernel.
+# grading_kernel), when no request of the grader is under way, lifts the
+# stubs for the instructor's test code.
+references_available = _references_available
+_granted = _keyed(_references_available, _LIFT_KEY)
+del _LIFT_KEY
+
+
 def _wrap_course_object(obj):
     from autograder import protocol as _proxy
-    return _proxy.CourseObject(obj, references_available)
+    return _proxy.CourseObject(obj, _granted)
 
 
 def start(kernel):
     """Kernel start-up: safe path, stubs; return the Watch."""
     safe_path()
-    folder = ipc_dir()
-    names = []
-    if folder:
-        path = os.path.join(folder, "forbidden.json")
-        try:
-            with open(path, encoding="utf-8") as fh:
-                names = json.load(fh)
-        except (OSError, ValueError):
-            names = []
-    install_stubs([n for n in names if isinstance(n, str)])
+    names = read_forbidden()
+    install_stubs(names)
+    if DERIVATIVE_REFERENCES & set(names):
+        _LIBRARY_BLOCKED[0] = True
+        sys.addaudithook(_audit)
     from autograder import protocol as _proxy
     _proxy.OBJECT_WRAPPER = _wrap_course_object
+    _proxy.IMPORT_COURSE_MODULES = True
     return Watch(kernel)
 
 
@@ -449,7 +616,7 @@ _UNBOUND = object()
 
 def _lifted(func):
     def helper(*args, **kwargs):
-        with references_available():
+        with _granted():
             return func(*args, **kwargs)
     helper.__name__ = getattr(func, "__name__", "helper")
     helper.__doc__ = getattr(func, "__doc__", None)
@@ -487,12 +654,19 @@ def answer_captured(text, limit=1_000_000):
     """``answer`` with what the call prints captured (the first ``limit``
     characters of each stream): the kernel's reply to the grader."""
     out, err = _Capped(limit), _Capped(limit)
+    # The student's code runs with every stub in place, even one a
+    # notebook cell lifted; the stub-lifting context refuses it.
+    _restub()
+    _SERVING[0] += 1
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             reply = json.dumps(answer(text))
         except BaseException as exc:  # an unencodable reply
             reply = json.dumps({"error": f"{type(exc).__name__}: "
                                          f"{exc}"[:2000]})
+        finally:
+            _SERVING[0] -= 1
+            _restub()
     return {"reply": reply, "stdout": _utf8(out.getvalue()),
             "stderr": _utf8(err.getvalue()), "cut": out.cut or err.cut}
 

@@ -9,8 +9,10 @@ Two isolation levels, best first:
     submission's own working copy.  When the grader runs as root the
     kernel also drops to a private, unprivileged uid.
 ``rlimits``
-    resource limits and (as root) a private uid only: no file system or
-    network isolation.  Used where bubblewrap or namespaces are missing.
+    resource limits and (as root) a private uid; where Linux has
+    Landlock, the launcher confines that uid's file system access to
+    what the kernel needs (autograder.sandbox.launch.confine).  No network
+    isolation.  Used where bubblewrap or namespaces are missing.
     As root the kernel starts through ``autograder.sandbox.launch``, which lets
     the private uid reach the environment and the grader's packages even
     below folders it cannot traverse (a course under /root, a 0700
@@ -21,6 +23,7 @@ Either way ``prlimit`` caps memory, file size, processes and open files.
 import functools
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -116,13 +119,14 @@ def _mount(args, made, flag, src, dest):
 
 
 def python_dirs():
-    """Return the directories the kernel's Python needs, read-only."""
+    """Return the directories the kernel's Python needs, read-only.
+
+    ``course_utils`` is not among them: the kernel imports the grader's
+    copy from /opt/autograder, its only copy in the sandbox, so that the
+    kernel can make the forbidden reference modules' files unreadable
+    (autograder.landlock.hide_files) without a second copy elsewhere."""
     dirs = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
     dirs.add(Path(os.path.realpath(sys.executable)).parent.parent)
-    for name in ("course_utils",):
-        found = package_dir(name)
-        if found is not None:
-            dirs.add(found)
     # Nested directories are covered by their parent's bind mount.
     return sorted(d for d in dirs
                   if not any(p in dirs for p in d.parents))
@@ -224,7 +228,14 @@ def bwrap_args(workdir, ipcdir, env, limits, uid):
         _mount(args, made, "--ro-bind", course_utils,
                "/opt/autograder/course_utils")
     _mount(args, made, "--bind", workdir, workdir)
-    _mount(args, made, "--bind", ipcdir, ipcdir)
+    # The IPC folder is the grader's: read-only inside, but for the
+    # kernel's run folder and matplotlib's (so that, without root too,
+    # no link the kernel makes there is ever followed by the grader).
+    _mount(args, made, "--ro-bind", ipcdir, ipcdir)
+    for sub in (RUN_DIR, MPL_DIR):
+        if os.path.isdir(Path(ipcdir) / sub):
+            args += ["--bind", str(Path(ipcdir) / sub),
+                     str(Path(ipcdir) / sub)]
     for key, value in env.items():
         args += ["--setenv", key, value]
     args += ["--chdir", str(workdir), "--"]
@@ -351,16 +362,23 @@ def prepare_private_env(course_root=None):
     return _PRIVATE_ENV
 
 
-def launcher_args(uid, ipcdir):
+def launcher_args(uid, ipcdir, writable=()):
     """``python -m autograder.sandbox.launch ...`` for an rlimits kernel as root
-    (see autograder/sandbox/launch.py); the kernel's argv follows ``--``."""
+    (see autograder/sandbox/launch.py); the kernel's argv follows ``--``.
+
+    ``ipcdir`` is the grader's own (root-owned) folder: the launcher
+    writes its environment there, never below a folder the kernel's uid
+    can write.  ``writable``: the only folders the kernel may write."""
     real = os.path.realpath(sys.executable)
     base = os.path.realpath(sys.base_prefix)
     if not real.startswith(base + os.sep):
         base = str(Path(real).parent.parent)
     args = [sys.executable, "-m", "autograder.sandbox.launch", "--uid", str(uid),
             "--env", str(Path(ipcdir) / ".env"), "--base", base,
-            "--python", os.path.relpath(real, base)]
+            "--python", os.path.relpath(real, base),
+            "--read", str(ipcdir)]
+    for folder in writable:
+        args += ["--write", str(folder)]
     for site in _PRIVATE_ENV.get("sites") or site_dirs():
         args += ["--site", site]
     pkgs = _PRIVATE_ENV.get("pkgs")
@@ -389,7 +407,8 @@ def probe_private_uid():
                "PYTHONPATH": str(AUTOGRADER.parent)}
         try:
             done = subprocess.run(
-                launcher_args(uid, tmp) + ["--probe"], env=env, cwd=tmp,
+                launcher_args(uid, tmp, [tmp]) + ["--probe"], env=env,
+                cwd=tmp,
                 capture_output=True, text=True, timeout=120)
         except (OSError, subprocess.TimeoutExpired) as err:
             return f"the probe kernel did not start ({err})"
@@ -410,6 +429,7 @@ def kernel_command(isolation, workdir, ipcdir, connection_file, limits,
     # Matplotlib's folder is the IPC folder's (seed_matplotlib puts the
     # grader's font list there before each start).
     env["MPLCONFIGDIR"] = str(Path(ipcdir) / MPL_DIR)
+    run = Path(ipcdir) / RUN_DIR
     # -P: no script or working directory on sys.path, so a file the
     # submission writes cannot replace the kernel (issue 14).
     kernel = [sys.executable, "-P", "-m", KERNEL_MODULE, "-f",
@@ -422,14 +442,93 @@ def kernel_command(isolation, workdir, ipcdir, connection_file, limits,
         return argv, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, \
             str(workdir)
     env["PYTHONPATH"] = str(AUTOGRADER.parent)
-    env["IPYTHONDIR"] = str(Path(ipcdir) / ".ipython")
+    env["IPYTHONDIR"] = str(run / ".ipython")
+    # Without bubblewrap there is no private /tmp: the kernel's
+    # temporary files go to its run folder (removed with it), and /tmp
+    # itself is out of its reach where Landlock works.
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        env[name] = str(run / "tmp")
     if uid is not None:
-        return argv + launcher_args(uid, ipcdir) + ["--"] + kernel, env, \
-            str(workdir)
+        writable = [workdir, run, Path(ipcdir) / MPL_DIR]
+        return argv + launcher_args(uid, ipcdir, writable) + ["--"] + \
+            kernel, env, str(workdir)
     return argv + kernel, env, str(workdir)
 
 
 MPL_DIR = ".matplotlib"
+# The kernel's own folder inside the grader's IPC folder: its sockets,
+# IPython folder and temporary files.  The IPC folder itself (connection
+# file, forbidden list, launcher environment, matplotlib seed) belongs to
+# the grader and the kernel's uid cannot write it.
+RUN_DIR = "run"
+
+
+def ipc_folder():
+    """A fresh IPC folder for one notebook: the grader's (the kernel's
+    uid may only pass through it)."""
+    import tempfile
+    folder = tempfile.mkdtemp(prefix="ag-ipc-")
+    os.chmod(folder, 0o711)
+    return Path(folder)
+
+
+def fresh_run_dir(ipcdir, uid):
+    """(Re)make the kernel's run folder before a kernel starts: whatever
+    an earlier kernel left is removed unread (rmtree never follows a
+    link), and the new one is made in the grader's own folder."""
+    run = Path(ipcdir) / RUN_DIR
+    if os.path.islink(run) or (os.path.lexists(run) and not run.is_dir()):
+        os.unlink(run)
+    elif run.is_dir():
+        shutil.rmtree(run, ignore_errors=True)
+    os.mkdir(run, 0o700)
+    os.mkdir(run / "tmp", 0o700)
+    if uid is not None:
+        os.chown(run / "tmp", uid, uid)
+        os.chown(run, uid, uid)
+    return run
+
+
+# Folders every process may write, where a kernel without bubblewrap
+# could leave files behind.
+SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def remove_files_of(uid, folders=SHARED_TMP):
+    """Remove what ``uid`` left in the shared temporary folders (and in
+    folders there that everyone may write); returns how many entries.
+    Run after its processes are gone.  Never follows a link: entries
+    are checked with lstat and folders removed with rmtree."""
+    if uid is None:
+        return 0
+    removed = 0
+    todo = [f for f in folders if os.path.isdir(f) and not
+            os.path.islink(f)]
+    while todo:
+        folder = todo.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            is_dir = stat.S_ISDIR(st.st_mode)
+            if st.st_uid != uid:
+                if is_dir and st.st_mode & 0o002:
+                    todo.append(entry.path)
+                continue
+            try:
+                if is_dir:
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
+                removed += 1
+            except OSError:
+                continue
+    return removed
 _FONT_LIST = []
 
 
