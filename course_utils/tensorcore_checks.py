@@ -34,9 +34,9 @@ def same_bits(got, expected, name, hint="", mistakes=()):
 
     got: what the student returned; expected: float32 or float16 array.
     name: how to call the value; hint: a sentence added to a mismatch.
-    mistakes: (result, sentence) pairs: when got equals one of these
-    results bit for bit, its sentence replaces the hint, so the message
-    names the mistake that was made.
+    mistakes: (result, sentence) pairs: when got equals exactly one of
+    these results bit for bit, its sentence replaces the hint, so the
+    message names the mistake that was made.
     """
     expected = np.asarray(expected)
     if got is None:
@@ -71,10 +71,10 @@ def same_bits(got, expected, name, hint="", mistakes=()):
         arr = arr.astype(expected.dtype)
     if not _bits_equal(arr, expected):
         bad = int((_bits(arr) != _bits(expected)).sum())
-        for result, sentence in mistakes:
-            if _bits_equal(arr, np.asarray(result, expected.dtype)):
-                hint = sentence
-                break
+        named = {sentence for result, sentence in mistakes
+                 if _bits_equal(arr, np.asarray(result, expected.dtype))}
+        if len(named) == 1:  # several would be a guess: keep the hint
+            hint = named.pop()
         _fail(f"{name} differs from the expected result in {bad} of "
               f"{arr.size} entries (compared bit for bit). {hint}".strip())
     return arr
