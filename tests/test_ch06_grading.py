@@ -423,24 +423,10 @@ def v100_block_fma(a, b, c):
          _V100_START.replace("max(math.frexp(x)[1] - 1, -14)",
                              "math.frexp(x)[1] - 1")
          + _V100_EXPS + _V100_END, 3),
-        ("subnormal exponent -15 instead of -14", _V100_START.replace(
-            "max(math.frexp(x)[1] - 1, -14)",
-            "math.frexp(x)[1] - 1 if abs(x) >= 2.0 ** -14 else -15")
-         + _V100_EXPS + _V100_END, 3),
         ("a block of zero products returns c (-0.0 stays -0.0)",
          _V100_START + _V100_EXPS.replace("return np.float32(0.0)",
                                           "return np.float32(c)")
          + _V100_END, 3),
-        ("products tested for zero in fp16 (tiny ones underflow)",
-         _V100_START + '''
-    a16, b16 = np.float16(a), np.float16(b)
-    exps = [exponent(x) + exponent(y) for x, y, x16, y16
-            in zip(a, b, a16, b16) if x16 * y16 != 0]
-    if c != 0:
-        exps.append(math.frexp(c)[1] - 1)
-    if not exps:
-        return np.float32(0.0)
-''' + _V100_END, 3),
     ],
     "mystery_gpu": [
         ("H100's numbers (16, 2)", '''
@@ -510,6 +496,28 @@ def update_loss_scale(scale, grads_finite, good_steps, growth_interval=2000,
         return scale * growth_factor, 0, True
     return scale, good_steps, True
 ''', 0),
+    ],
+}
+
+# More mistakes, graded in this process (the graded cells of the solution
+# notebook, hidden tests included, exactly as nbgrader runs them) to keep
+# the nbgrader batch small: (what, code, score), as in WRONG.
+EXTRA_WRONG = {
+    "v100_block_fma": [
+        ("subnormal exponent -15 instead of -14", _V100_START.replace(
+            "max(math.frexp(x)[1] - 1, -14)",
+            "math.frexp(x)[1] - 1 if abs(x) >= 2.0 ** -14 else -15")
+         + _V100_EXPS + _V100_END, 3),
+        ("products tested for zero in fp16 (tiny ones underflow)",
+         _V100_START + '''
+    a16, b16 = np.float16(a), np.float16(b)
+    exps = [exponent(x) + exponent(y) for x, y, x16, y16
+            in zip(a, b, a16, b16) if x16 * y16 != 0]
+    if c != 0:
+        exps.append(math.frexp(c)[1] - 1)
+    if not exps:
+        return np.float32(0.0)
+''' + _V100_END, 3),
     ],
 }
 
@@ -849,60 +857,66 @@ def test_csv_export(graded):
 # The visible tests, as Validate runs them on the release
 # --------------------------------------------------------------------------
 RELEASE = ROOT / "notebooks" / ASSIGNMENT
+SOURCE = ROOT / "solutions" / ASSIGNMENT
 TICK, CROSS = "\u2713", "\u2717 Test failed"
 FORMAT_OK = "format ok; the value is checked when graded"
 
 
-def _run_visible(sources):
-    """{graded cell: what it shows} when the release runs with sources.
+def _run_cells(folder, sources):
+    """{graded cell: what it shows} when folder's notebook runs sources.
 
-    sources: {solution cell: code}.  The release's setup cell, the
-    answers and the release's (visible) test cells run in order, in one
-    namespace, in the release folder, as Validate runs them (demo cells
-    left out, as for the graded students).  A cell shows what it printed,
-    then, when it failed, the block a learner reads (the cell's question
-    and the message).
+    folder: the release (its visible tests, as Validate runs them) or the
+    solutions (the graded cells with their hidden tests, as nbgrader's
+    autograde runs them).  sources: {solution cell: code}.  The setup
+    cell, the answers and the graded cells run in order, in one
+    namespace, in that folder (demo cells left out, as for the graded
+    students).  A cell shows what it printed, then, when it failed, the
+    block a learner reads (the cell's question and the message).
     """
-    nb = nbformat.read(RELEASE / NOTEBOOK, 4)
+    nb = nbformat.read(folder / NOTEBOOK, 4)
     namespace, shown = {}, {}
-    for n, cell in enumerate(nb.cells):
-        meta = cell.metadata.get("nbgrader", {})
-        gid = grade_id(cell)
-        if cell.cell_type != "code" or not (gid == "setup" or
-                                            meta.get("grade") or
-                                            meta.get("solution")):
-            continue
-        code = sources[gid] if meta.get("solution") else \
-            cell.source.replace("%matplotlib inline", "")
-        name = f"<release cell {n}>"  # read back for the cell's question
-        linecache.cache[name] = (len(code), None, code.splitlines(True),
-                                 name)
-        out = io.StringIO()
-        try:
-            with contextlib.redirect_stdout(out):
-                exec(compile(code, name, "exec"), namespace)
-        except Exception as exc:  # what IPython would show
-            if not meta.get("grade"):
-                raise
-            render = getattr(exc, "_render_traceback_", None)
-            shown[gid] = out.getvalue() + (
-                "\n".join(render()) if render
-                else f"{type(exc).__name__}: {exc}")
-        else:
-            if meta.get("grade"):
-                shown[gid] = out.getvalue()
+    with contextlib.chdir(folder):
+        for n, cell in enumerate(nb.cells):
+            meta = cell.metadata.get("nbgrader", {})
+            gid = grade_id(cell)
+            if cell.cell_type != "code" or not (gid == "setup" or
+                                                meta.get("grade") or
+                                                meta.get("solution")):
+                continue
+            code = sources[gid] if meta.get("solution") else \
+                cell.source.replace("%matplotlib inline", "")
+            name = f"<{folder.parent.name} cell {n}>"  # for its question
+            linecache.cache[name] = (len(code), None,
+                                     code.splitlines(True), name)
+            out = io.StringIO()
+            try:
+                with contextlib.redirect_stdout(out):
+                    exec(compile(code, name, "exec"), namespace)
+            except Exception as exc:  # what IPython would show
+                if not meta.get("grade"):
+                    raise
+                render = getattr(exc, "_render_traceback_", None)
+                shown[gid] = out.getvalue() + (
+                    "\n".join(render()) if render
+                    else f"{type(exc).__name__}: {exc}")
+            else:
+                if meta.get("grade"):
+                    shown[gid] = out.getvalue()
     return shown
+
+
+def _right():
+    """{solution cell: source} of the solution."""
+    return solution_sources(nbformat.read(SOURCE / NOTEBOOK, 4))
 
 
 @pytest.fixture(scope="module")
 def visible():
     """{student: {graded cell: what Validate shows}} for every student of
     the batch but the blank release."""
-    source = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, 4)
-    right = solution_sources(source)
-    with contextlib.chdir(RELEASE):
-        return {name: _run_visible(sources) for name, sources in
-                [("solution", right)] + _students(right)}
+    right = _right()
+    return {name: _run_cells(RELEASE, sources) for name, sources in
+            [("solution", right)] + _students(right)}
 
 
 def _variant(exercise, what):
@@ -1001,8 +1015,9 @@ VISIBLE_MISTAKES = {
 }
 
 
-@pytest.mark.parametrize("mistake", VISIBLE_MISTAKES,
-                         ids=lambda m: f"{m[0]}: {m[1]}")
+@pytest.mark.parametrize("mistake", [
+    m for m in VISIBLE_MISTAKES if m[1] in {v[0] for v in WRONG[m[0]]}],
+    ids=lambda m: f"{m[0]}: {m[1]}")
 def test_visible_tests_catch_the_mistake(visible, mistake):
     """Does Validate show a failure, naming the mistake, where a learner
     can see it for themselves (no tick for fp16 sums, C rounded to fp16, a
@@ -1013,4 +1028,24 @@ def test_visible_tests_catch_the_mistake(visible, mistake):
     cells = list(shown) if cells == "all" else cells
     for cell in cells:
         assert CROSS in shown[cell] and TICK not in shown[cell], shown[cell]
+    assert any(words in shown[cell] for cell in cells), shown
+
+
+@pytest.mark.parametrize("mistake", [(ex, v[0]) for ex, variants in
+                                     EXTRA_WRONG.items() for v in variants],
+                         ids=lambda m: f"{m[0]}: {m[1]}")
+def test_more_mistakes_lose_their_points(mistake):
+    """Do the mistakes graded outside the batch cost their points, and does
+    Validate already show a failure that names them?"""
+    exercise, what = mistake
+    code, score = next(v[1:3] for v in EXTRA_WRONG[exercise]
+                       if v[0] == what)
+    sources = dict(_right(), **{exercise: code.strip() + "\n"})
+    graded = _cells_of(exercise, _run_cells(SOURCE, sources))
+    assert sum(points for cell, points in EXERCISES[exercise].items()
+               if CROSS not in graded[cell]) == score, graded
+    shown = _cells_of(exercise, _run_cells(RELEASE, sources))
+    cells, words = VISIBLE_MISTAKES[mistake]
+    for cell in cells:
+        assert CROSS in shown[cell] and graded[cell] == shown[cell], shown
     assert any(words in shown[cell] for cell in cells), shown
