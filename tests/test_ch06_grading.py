@@ -165,32 +165,6 @@ def fp16_from_fields(sign, exponent, fraction):
         value = 2.0 ** (exponent - 15) * (1 + fraction / 1024)
     return -value if sign else value
 ''', 2),
-        ("sign from x < 0 (-0.0 gets sign 0)", '''
-def fp16_fields(x):
-    x = float(np.float16(x))
-    sign = 1 if x < 0 else 0
-    bits = int(np.array(abs(x), dtype=np.float16).view(np.uint16))
-    return sign, bits >> 10, bits & 0x3FF
-
-
-def fp16_from_fields(sign, exponent, fraction):
-    if exponent == 0:
-        magnitude = 2.0 ** -14 * (fraction / 1024)
-    else:
-        magnitude = 2.0 ** (exponent - 15) * (1 + fraction / 1024)
-    return -magnitude if sign else magnitude
-''', 2),
-        ("sign applied to an integer (-0 comes out as +0)", '''
-def fp16_fields(x):
-    bits = int(np.array(x, dtype=np.float16).view(np.uint16))
-    return bits >> 15, (bits >> 10) & 0x1F, bits & 0x3FF
-
-
-def fp16_from_fields(sign, exponent, fraction):
-    if exponent == 0:
-        return (-1) ** sign * fraction * 2.0 ** -24
-    return (-1) ** sign * (1024 + fraction) * 2.0 ** (exponent - 25)
-''', 2),
     ],
     "relative_error": [
         ("divides by ||D|| instead of ||D_exact||", '''
@@ -256,33 +230,6 @@ def fma_4x4x4(A, B, C):
         D += A32[:, k, None] * B32[None, k, :]
     return D
 ''', 0),
-        ("fp16 accumulation", '''
-def fma_4x4x4(A, B, C):
-    A16 = np.asarray(A, dtype=np.float16)
-    B16 = np.asarray(B, dtype=np.float16)
-    D = np.array(C, dtype=np.float16)
-    for k in range(4):
-        D = D + A16[:, k, None] * B16[None, k, :]
-    return D.astype(np.float32)
-''', 0),
-        ("C rounded to fp16", '''
-def fma_4x4x4(A, B, C):
-    A32 = np.asarray(A, dtype=np.float16).astype(np.float32)
-    B32 = np.asarray(B, dtype=np.float16).astype(np.float32)
-    D = np.asarray(C, dtype=np.float16).astype(np.float32)
-    for k in range(4):
-        D = D + A32[:, k, None] * B32[None, k, :]
-    return D
-''', 0),
-        ("a float16 D buffer", '''
-def fma_4x4x4(A, B, C):
-    A32 = np.asarray(A, dtype=np.float16).astype(np.float32)
-    B32 = np.asarray(B, dtype=np.float16).astype(np.float32)
-    D = np.array(C, dtype=np.float16)
-    for k in range(4):
-        D += A32[:, k, None] * B32[None, k, :]
-    return D
-''', 0),
     ],
     "tiled_matmul": [
         ("no padding (edge tiles too small)", '''
@@ -345,12 +292,6 @@ def tiled_matmul(A, B, C=None, fma=fma_4x4x4):
             D[i:i + 4, j:j + 4] = tile
     return D
 ''', 4),
-        ("C rounded to fp16", _TILED_START.replace(
-            "D[:M, :N] = C", "D[:M, :N] = np.asarray(C, np.float16)")
-         + _TILED_LOOP, 0),
-        ("a float16 D buffer", _TILED_START.replace(
-            "D = np.zeros((Mp, Np), np.float32)",
-            "D = np.zeros((Mp, Np), np.float16)") + _TILED_LOOP, 0),
     ],
     "v100_block_fma": [
         ("round to nearest where toward zero is asked", _V100_START + '''
@@ -406,27 +347,6 @@ def tiled_matmul(A, B, C=None, fma=fma_4x4x4):
 def v100_block_fma(a, b, c):
     return tc.block_fma(a, b, c, model="V100")
 ''', 0),
-        ("zero products take part in the alignment", _V100_START + '''
-    exps = [exponent(x) + exponent(y) for x, y in zip(a, b)]
-    if c != 0:
-        exps.append(math.frexp(c)[1] - 1)
-''' + _V100_END, 0),
-        ("c's exponent floored at -14 like an fp16 factor's",
-         _V100_START + '''
-    exps = [exponent(x) + exponent(y) for x, y in zip(a, b) if x * y != 0]
-    if c != 0:
-        exps.append(exponent(c))
-    if not exps:
-        return np.float32(0.0)
-''' + _V100_END, 0),
-        ("subnormal factors with their normalised exponent (no -14)",
-         _V100_START.replace("max(math.frexp(x)[1] - 1, -14)",
-                             "math.frexp(x)[1] - 1")
-         + _V100_EXPS + _V100_END, 3),
-        ("a block of zero products returns c (-0.0 stays -0.0)",
-         _V100_START + _V100_EXPS.replace("return np.float32(0.0)",
-                                          "return np.float32(c)")
-         + _V100_END, 3),
     ],
     "mystery_gpu": [
         ("H100's numbers (16, 2)", '''
@@ -499,11 +419,98 @@ def update_loss_scale(scale, grads_finite, good_steps, growth_interval=2000,
     ],
 }
 
-# More mistakes, graded in this process (the graded cells of the solution
-# notebook, hidden tests included, exactly as nbgrader runs them) to keep
-# the nbgrader batch small: (what, code, score), as in WRONG.
+# More mistakes, as in WRONG, graded in this process: the graded cells of
+# the solution notebook, hidden tests included, run exactly as nbgrader's
+# autograde runs them (see _run_cells).  This keeps the nbgrader batch at
+# five wrong students.
 EXTRA_WRONG = {
+    "fp16_fields": [
+        ("sign from x < 0 (-0.0 gets sign 0)", '''
+def fp16_fields(x):
+    x = float(np.float16(x))
+    sign = 1 if x < 0 else 0
+    bits = int(np.array(abs(x), dtype=np.float16).view(np.uint16))
+    return sign, bits >> 10, bits & 0x3FF
+
+
+def fp16_from_fields(sign, exponent, fraction):
+    if exponent == 0:
+        magnitude = 2.0 ** -14 * (fraction / 1024)
+    else:
+        magnitude = 2.0 ** (exponent - 15) * (1 + fraction / 1024)
+    return -magnitude if sign else magnitude
+''', 2),
+        ("sign applied to an integer (-0 comes out as +0)", '''
+def fp16_fields(x):
+    bits = int(np.array(x, dtype=np.float16).view(np.uint16))
+    return bits >> 15, (bits >> 10) & 0x1F, bits & 0x3FF
+
+
+def fp16_from_fields(sign, exponent, fraction):
+    if exponent == 0:
+        return (-1) ** sign * fraction * 2.0 ** -24
+    return (-1) ** sign * (1024 + fraction) * 2.0 ** (exponent - 25)
+''', 2),
+    ],
+    "fma_4x4x4": [
+        ("fp16 accumulation", '''
+def fma_4x4x4(A, B, C):
+    A16 = np.asarray(A, dtype=np.float16)
+    B16 = np.asarray(B, dtype=np.float16)
+    D = np.array(C, dtype=np.float16)
+    for k in range(4):
+        D = D + A16[:, k, None] * B16[None, k, :]
+    return D.astype(np.float32)
+''', 0),
+        ("C rounded to fp16", '''
+def fma_4x4x4(A, B, C):
+    A32 = np.asarray(A, dtype=np.float16).astype(np.float32)
+    B32 = np.asarray(B, dtype=np.float16).astype(np.float32)
+    D = np.asarray(C, dtype=np.float16).astype(np.float32)
+    for k in range(4):
+        D = D + A32[:, k, None] * B32[None, k, :]
+    return D
+''', 0),
+        ("a float16 D buffer", '''
+def fma_4x4x4(A, B, C):
+    A32 = np.asarray(A, dtype=np.float16).astype(np.float32)
+    B32 = np.asarray(B, dtype=np.float16).astype(np.float32)
+    D = np.array(C, dtype=np.float16)
+    for k in range(4):
+        D += A32[:, k, None] * B32[None, k, :]
+    return D
+''', 0),
+    ],
+    "tiled_matmul": [
+        ("C rounded to fp16", _TILED_START.replace(
+            "D[:M, :N] = C", "D[:M, :N] = np.asarray(C, np.float16)")
+         + _TILED_LOOP, 0),
+        ("a float16 D buffer", _TILED_START.replace(
+            "D = np.zeros((Mp, Np), np.float32)",
+            "D = np.zeros((Mp, Np), np.float16)") + _TILED_LOOP, 0),
+    ],
     "v100_block_fma": [
+        ("zero products take part in the alignment", _V100_START + '''
+    exps = [exponent(x) + exponent(y) for x, y in zip(a, b)]
+    if c != 0:
+        exps.append(math.frexp(c)[1] - 1)
+''' + _V100_END, 0),
+        ("c's exponent floored at -14 like an fp16 factor's",
+         _V100_START + '''
+    exps = [exponent(x) + exponent(y) for x, y in zip(a, b) if x * y != 0]
+    if c != 0:
+        exps.append(exponent(c))
+    if not exps:
+        return np.float32(0.0)
+''' + _V100_END, 0),
+        ("subnormal factors with their normalised exponent (no -14)",
+         _V100_START.replace("max(math.frexp(x)[1] - 1, -14)",
+                             "math.frexp(x)[1] - 1")
+         + _V100_EXPS + _V100_END, 3),
+        ("a block of zero products returns c (-0.0 stays -0.0)",
+         _V100_START + _V100_EXPS.replace("return np.float32(0.0)",
+                                          "return np.float32(c)")
+         + _V100_END, 3),
         ("subnormal exponent -15 instead of -14", _V100_START.replace(
             "max(math.frexp(x)[1] - 1, -14)",
             "math.frexp(x)[1] - 1 if abs(x) >= 2.0 ** -14 else -15")
@@ -1035,17 +1042,22 @@ def test_visible_tests_catch_the_mistake(visible, mistake):
                                      EXTRA_WRONG.items() for v in variants],
                          ids=lambda m: f"{m[0]}: {m[1]}")
 def test_more_mistakes_lose_their_points(mistake):
-    """Do the mistakes graded outside the batch cost their points, and does
-    Validate already show a failure that names them?"""
+    """Does each mistake graded outside the batch cost its exercise's
+    points, and no other's, and does Validate already show a failure that
+    names it, with the message grading gives?"""
     exercise, what = mistake
     code, score = next(v[1:3] for v in EXTRA_WRONG[exercise]
                        if v[0] == what)
     sources = dict(_right(), **{exercise: code.strip() + "\n"})
-    graded = _cells_of(exercise, _run_cells(SOURCE, sources))
-    assert sum(points for cell, points in EXERCISES[exercise].items()
-               if CROSS not in graded[cell]) == score, graded
+    everything = _run_cells(SOURCE, sources)
+    got = {ex: sum(points for cell, points in cells.items()
+                   if CROSS not in everything[cell])
+           for ex, cells in EXERCISES.items()}
+    assert got == dict(CHAPTER.expected("solution"), **{exercise: score})
+    graded = _cells_of(exercise, everything)
     shown = _cells_of(exercise, _run_cells(RELEASE, sources))
     cells, words = VISIBLE_MISTAKES[mistake]
+    cells = list(shown) if cells == "all" else cells
     for cell in cells:
         assert CROSS in shown[cell] and graded[cell] == shown[cell], shown
     assert any(words in shown[cell] for cell in cells), shown
