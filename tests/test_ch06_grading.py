@@ -869,6 +869,11 @@ TICK, CROSS = "\u2713", "\u2717 Test failed"
 FORMAT_OK = "format ok; the value is checked when graded"
 
 
+class _Failed(str):
+    """What a graded cell that raised shows (any exception, not only a
+    failed check)."""
+
+
 def _run_cells(folder, sources):
     """{graded cell: what it shows} when folder's notebook runs sources.
 
@@ -878,7 +883,8 @@ def _run_cells(folder, sources):
     cell, the answers and the graded cells run in order, in one
     namespace, in that folder (demo cells left out, as for the graded
     students).  A cell shows what it printed, then, when it failed, the
-    block a learner reads (the cell's question and the message).
+    block a learner reads (the cell's question and the message), as a
+    _Failed string.
     """
     nb = nbformat.read(folder / NOTEBOOK, 4)
     namespace, shown = {}, {}
@@ -903,9 +909,9 @@ def _run_cells(folder, sources):
                 if not meta.get("grade"):
                     raise
                 render = getattr(exc, "_render_traceback_", None)
-                shown[gid] = out.getvalue() + (
+                shown[gid] = _Failed(out.getvalue() + (
                     "\n".join(render()) if render
-                    else f"{type(exc).__name__}: {exc}")
+                    else f"{type(exc).__name__}: {exc}"))
             else:
                 if meta.get("grade"):
                     shown[gid] = out.getvalue()
@@ -933,7 +939,8 @@ def _variant(exercise, what):
 
 
 def _cells_of(exercise, shown):
-    return {cell: " ".join(shown[cell].split())
+    """{cell: its text, wrapped lines joined} for one exercise's cells."""
+    return {cell: type(shown[cell])(" ".join(shown[cell].split()))
             for cell in EXERCISES[exercise]}
 
 
@@ -945,7 +952,7 @@ def test_visible_failures_are_graded_failures(graded, visible):
         cells = CHAPTER.cells(graded, student)
         messages = _messages(graded, student)
         for cell, text in shown.items():
-            if CROSS not in text:
+            if not isinstance(text, _Failed):
                 continue
             assert cells[cell][0] == 0, (student, cell, text)
             assert " ".join(text.split()) in messages[cell], (student, cell)
@@ -956,7 +963,7 @@ def test_right_answers_see_only_ticks(visible):
     included) pass every visible test, with a tick or the format note?"""
     for student in ["solution", *STYLES]:
         for cell, text in visible[student].items():
-            assert CROSS not in text, (student, cell, text)
+            assert not isinstance(text, _Failed), (student, cell, text)
             assert text.startswith(TICK) or FORMAT_OK in text, (student, cell)
 
 
@@ -967,7 +974,7 @@ def test_format_only_checks_say_so(visible):
     for student in ["solution", "wrong0", "wrong3"]:
         for cell in EXERCISES["mystery_gpu"]:
             text = visible[student][cell]
-            assert TICK not in text and CROSS not in text, (student, text)
+            assert not isinstance(text, _Failed) and TICK not in text, text
             name = cell.replace("test_mystery_", "mystery_")
             assert text.strip() == f"{name}: {FORMAT_OK}", text
 
@@ -1034,6 +1041,7 @@ def test_visible_tests_catch_the_mistake(visible, mistake):
     shown = _cells_of(exercise, visible[_variant(exercise, what)])
     cells = list(shown) if cells == "all" else cells
     for cell in cells:
+        assert isinstance(shown[cell], _Failed), shown[cell]
         assert CROSS in shown[cell] and TICK not in shown[cell], shown[cell]
     assert any(words in shown[cell] for cell in cells), shown
 
@@ -1051,7 +1059,7 @@ def test_more_mistakes_lose_their_points(mistake):
     sources = dict(_right(), **{exercise: code.strip() + "\n"})
     everything = _run_cells(SOURCE, sources)
     got = {ex: sum(points for cell, points in cells.items()
-                   if CROSS not in everything[cell])
+                   if not isinstance(everything[cell], _Failed))
            for ex, cells in EXERCISES.items()}
     assert got == dict(CHAPTER.expected("solution"), **{exercise: score})
     graded = _cells_of(exercise, everything)
@@ -1059,5 +1067,6 @@ def test_more_mistakes_lose_their_points(mistake):
     cells, words = VISIBLE_MISTAKES[mistake]
     cells = list(shown) if cells == "all" else cells
     for cell in cells:
-        assert CROSS in shown[cell] and graded[cell] == shown[cell], shown
+        assert isinstance(shown[cell], _Failed) and CROSS in shown[cell]
+        assert graded[cell] == shown[cell], (graded[cell], shown[cell])
     assert any(words in shown[cell] for cell in cells), shown
