@@ -831,8 +831,8 @@ def test_messages_name_the_mistake(graded):
     assert "compute in float64" in wrong1["test_relative_error"]
     # accumulation in float64 (the order case)
     assert "round to float32 after every" in wrong1["test_fma_4x4x4_order"]
-    # products rounded to fp16
-    assert "Products are exact in float32" in \
+    # products rounded to fp16: the message names that mistake
+    assert "The products were rounded to fp16" in \
         wrong0["test_fma_4x4x4_values"]
     # scale grown on an overflow step
     assert "backoff_factor" in wrong0["test_loss_scale_overflow"]
