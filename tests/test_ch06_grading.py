@@ -11,10 +11,14 @@ cost exactly that exercise's points and no other's.  The V100 exercise
 is graded against the real hardware outputs that ship in the assignment
 folder, so this also checks that they reach the grading kernel.
 
-The release's visible test cells are also run on every student of the
-batch, as Validate runs them: what they print must agree with grading
-(a visible failure is a graded failure, with the same message), and the
-mistakes a learner can see for themselves must not show a tick.
+More mistakes (EXTRA_WRONG) are graded in this process, by the solution
+notebook's graded cells with their hidden tests, the code nbgrader runs;
+that keeps the nbgrader batch small.  The release's visible test cells
+are also run, as Validate runs them, on every student: what they print
+must agree with grading (a visible failure is a graded failure, with the
+same message), and mistakes a learner can see for themselves (fp16 sums,
+C rounded to fp16, float16 buffers, signed zeros, subnormal alignment)
+must show a failure that names them, never a tick.
 """
 
 import contextlib
