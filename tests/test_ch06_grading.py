@@ -2,20 +2,35 @@
 
 As for chapter 01 (tests/test_ch01_grading.py): one nbgrader process per
 core, each in a temporary copy of the course, grades a batch of students:
-the blank release (0 on every graded cell), the solution (full marks), a
-student answering every exercise correctly in another style (full marks),
-and students whose answers carry plausible mistakes, one in every exercise
-(the k-th wrong version of each).  Every exercise's expected score is
-pinned, so a mistake must cost exactly that exercise's points and no
-other's.  The V100 exercise is graded against the real hardware outputs
-that ship in the assignment folder, so this also checks that they reach
-the grading kernel.
+the blank release (0 on every graded cell), the solution (full marks),
+two students answering every exercise correctly in other styles (loops,
+other names, other containers; full marks), and students whose answers
+carry plausible mistakes, one in every exercise (the k-th wrong version
+of each).  Every exercise's expected score is pinned, so a mistake must
+cost exactly that exercise's points and no other's.  The V100 exercise
+is graded against the real hardware outputs that ship in the assignment
+folder, so this also checks that they reach the grading kernel.
+
+More mistakes (EXTRA_WRONG) are graded in this process, by the solution
+notebook's graded cells with their hidden tests, the code nbgrader runs;
+that keeps the nbgrader batch small.  The release's visible test cells
+are also run, as Validate runs them, on every student: what they print
+must agree with grading (a visible failure is a graded failure, with the
+same message), and mistakes a learner can see for themselves (fp16 sums,
+C rounded to fp16, float16 buffers, signed zeros, subnormal alignment)
+must show a failure that names them, never a tick.
 """
 
+import contextlib
+import io
+import linecache
+import os
+
+import nbformat
 import pytest
 
 from chapter_grading import Chapter, grade_batch, wrong_students
-from nbgrader_course import graded_once
+from nbgrader_course import ROOT, grade_id, graded_once, solution_sources
 
 ASSIGNMENT = "06_tensor_cores"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -61,6 +76,35 @@ def tiled_matmul(A, B, C=None, fma=fma_4x4x4):
     D = np.zeros((Mp, Np), np.float32)
     if C is not None:
         D[:M, :N] = C
+'''
+
+_V100_EXPS = '''
+    exps = [exponent(x) + exponent(y) for x, y in zip(a, b) if x * y != 0]
+    if c != 0:
+        exps.append(math.frexp(c)[1] - 1)
+    if not exps:
+        return np.float32(0.0)
+'''
+_V100_END = '''
+    unit = 2.0 ** (max(exps) - 23)
+    total = math.trunc(c / unit)
+    for x, y in zip(a, b):
+        total += math.trunc(x * y / unit)
+    exact = total * unit
+    d = np.float32(exact)
+    if abs(float(d)) > abs(exact):
+        d = np.nextafter(d, np.float32(0))
+    return d
+'''
+_TILED_LOOP = '''
+    for i in range(0, Mp, 4):
+        for j in range(0, Np, 4):
+            tile = D[i:i + 4, j:j + 4].astype(np.float32)
+            for k in range(0, Kp, 4):
+                tile = fma(A_pad[i:i + 4, k:k + 4],
+                           B_pad[k:k + 4, j:j + 4], tile)
+            D[i:i + 4, j:j + 4] = tile
+    return D[:M, :N]
 '''
 
 # Plausible wrong answers: (what, solution cell source, expected score).
@@ -379,6 +423,115 @@ def update_loss_scale(scale, grads_finite, good_steps, growth_interval=2000,
     ],
 }
 
+# More mistakes, as in WRONG, graded in this process: the graded cells of
+# the solution notebook, hidden tests included, run exactly as nbgrader's
+# autograde runs them (see _run_cells).  This keeps the nbgrader batch at
+# five wrong students.
+EXTRA_WRONG = {
+    "fp16_fields": [
+        ("sign from x < 0 (-0.0 gets sign 0)", '''
+def fp16_fields(x):
+    x = float(np.float16(x))
+    sign = 1 if x < 0 else 0
+    bits = int(np.array(abs(x), dtype=np.float16).view(np.uint16))
+    return sign, bits >> 10, bits & 0x3FF
+
+
+def fp16_from_fields(sign, exponent, fraction):
+    if exponent == 0:
+        magnitude = 2.0 ** -14 * (fraction / 1024)
+    else:
+        magnitude = 2.0 ** (exponent - 15) * (1 + fraction / 1024)
+    return -magnitude if sign else magnitude
+''', 2),
+        ("sign applied to an integer (-0 comes out as +0)", '''
+def fp16_fields(x):
+    bits = int(np.array(x, dtype=np.float16).view(np.uint16))
+    return bits >> 15, (bits >> 10) & 0x1F, bits & 0x3FF
+
+
+def fp16_from_fields(sign, exponent, fraction):
+    if exponent == 0:
+        return (-1) ** sign * fraction * 2.0 ** -24
+    return (-1) ** sign * (1024 + fraction) * 2.0 ** (exponent - 25)
+''', 2),
+    ],
+    "fma_4x4x4": [
+        ("fp16 accumulation", '''
+def fma_4x4x4(A, B, C):
+    A16 = np.asarray(A, dtype=np.float16)
+    B16 = np.asarray(B, dtype=np.float16)
+    D = np.array(C, dtype=np.float16)
+    for k in range(4):
+        D = D + A16[:, k, None] * B16[None, k, :]
+    return D.astype(np.float32)
+''', 0),
+        ("C rounded to fp16", '''
+def fma_4x4x4(A, B, C):
+    A32 = np.asarray(A, dtype=np.float16).astype(np.float32)
+    B32 = np.asarray(B, dtype=np.float16).astype(np.float32)
+    D = np.asarray(C, dtype=np.float16).astype(np.float32)
+    for k in range(4):
+        D = D + A32[:, k, None] * B32[None, k, :]
+    return D
+''', 0),
+        ("a float16 D buffer", '''
+def fma_4x4x4(A, B, C):
+    A32 = np.asarray(A, dtype=np.float16).astype(np.float32)
+    B32 = np.asarray(B, dtype=np.float16).astype(np.float32)
+    D = np.array(C, dtype=np.float16)
+    for k in range(4):
+        D += A32[:, k, None] * B32[None, k, :]
+    return D
+''', 0),
+    ],
+    "tiled_matmul": [
+        ("C rounded to fp16", _TILED_START.replace(
+            "D[:M, :N] = C", "D[:M, :N] = np.asarray(C, np.float16)")
+         + _TILED_LOOP, 0),
+        ("a float16 D buffer", _TILED_START.replace(
+            "D = np.zeros((Mp, Np), np.float32)",
+            "D = np.zeros((Mp, Np), np.float16)") + _TILED_LOOP, 0),
+    ],
+    "v100_block_fma": [
+        ("zero products take part in the alignment", _V100_START + '''
+    exps = [exponent(x) + exponent(y) for x, y in zip(a, b)]
+    if c != 0:
+        exps.append(math.frexp(c)[1] - 1)
+''' + _V100_END, 0),
+        ("c's exponent floored at -14 like an fp16 factor's",
+         _V100_START + '''
+    exps = [exponent(x) + exponent(y) for x, y in zip(a, b) if x * y != 0]
+    if c != 0:
+        exps.append(exponent(c))
+    if not exps:
+        return np.float32(0.0)
+''' + _V100_END, 0),
+        ("subnormal factors with their normalised exponent (no -14)",
+         _V100_START.replace("max(math.frexp(x)[1] - 1, -14)",
+                             "math.frexp(x)[1] - 1")
+         + _V100_EXPS + _V100_END, 3),
+        ("a block of zero products returns c (-0.0 stays -0.0)",
+         _V100_START + _V100_EXPS.replace("return np.float32(0.0)",
+                                          "return np.float32(c)")
+         + _V100_END, 3),
+        ("subnormal exponent -15 instead of -14", _V100_START.replace(
+            "max(math.frexp(x)[1] - 1, -14)",
+            "math.frexp(x)[1] - 1 if abs(x) >= 2.0 ** -14 else -15")
+         + _V100_EXPS + _V100_END, 3),
+        ("products tested for zero in fp16 (tiny ones underflow)",
+         _V100_START + '''
+    a16, b16 = np.float16(a), np.float16(b)
+    exps = [exponent(x) + exponent(y) for x, y, x16, y16
+            in zip(a, b, a16, b16) if x16 * y16 != 0]
+    if c != 0:
+        exps.append(math.frexp(c)[1] - 1)
+    if not exps:
+        return np.float32(0.0)
+''' + _V100_END, 3),
+    ],
+}
+
 # Correct answers in another style: each must keep full marks.
 ALT = {
     "fp16_fields": '''
@@ -449,7 +602,8 @@ def v100_block_fma(a, b, c):
     terms = [Fraction(float(x)) * Fraction(float(y))
              for x, y in zip(np.float16(a), np.float16(b))]
     exps = [exponent(float(x)) + exponent(float(y))
-            for x, y in zip(np.float16(a), np.float16(b)) if x * y != 0]
+            for x, y in zip(np.float16(a), np.float16(b))
+            if float(x) * float(y) != 0]
     c = Fraction(float(np.float32(c)))
     if c != 0:
         exps.append(math.frexp(float(c))[1] - 1)
@@ -479,21 +633,141 @@ def update_loss_scale(scale, grads_finite, good_steps, growth_interval=2000,
     return (scale, good_steps, apply_step)
 ''',
 }
+# Correct answers in a third style (other containers, names and loops;
+# lists where tuples are asked): each must keep full marks too.
+ALT2 = {
+    "fp16_fields": '''
+import struct
+
+
+def fp16_fields(x):
+    (word,) = struct.unpack("<H", struct.pack("<e", float(x)))
+    return [word >> 15, (word >> 10) % 32, word % 1024]
+
+
+def fp16_from_fields(sign, exponent, fraction):
+    word = (sign << 15) | (exponent << 10) | fraction
+    return np.array([word], dtype=np.uint16).view(np.float16)[0]
+''',
+    "relative_error": '''
+def relative_error(D, D_exact):
+    num = den = 0.0
+    for row, row_exact in zip(np.asarray(D), np.asarray(D_exact)):
+        for d, e in zip(row, row_exact):
+            num += (float(d) - float(e)) ** 2
+            den += float(e) ** 2
+    return (num / den) ** 0.5
+''',
+    "fma_4x4x4": '''
+def fma_4x4x4(A, B, C):
+    A = np.asarray(A, np.float16).astype(np.float32)
+    B = np.asarray(B, np.float16).astype(np.float32)
+    acc = np.asarray(C, np.float32).copy()
+    for k in range(4):
+        acc = acc + np.outer(A[:, k], B[k, :])
+    return acc
+''',
+    "tiled_matmul": '''
+def tiled_matmul(A, B, C=None, fma=fma_4x4x4):
+    A = np.asarray(A, np.float16)
+    B = np.asarray(B, np.float16)
+    rows, inner, cols = A.shape[0], A.shape[1], B.shape[1]
+    up = lambda n: n + (-n) % 4
+    big_A = np.zeros((up(rows), up(inner)), np.float16)
+    big_B = np.zeros((up(inner), up(cols)), np.float16)
+    big_A[:rows, :inner], big_B[:inner, :cols] = A, B
+    out = np.zeros((up(rows), up(cols)), np.float32)
+    if C is not None:
+        out[:rows, :cols] = np.asarray(C, np.float32)
+    tiles = {}
+    r = 0
+    while r < up(rows):
+        c = 0
+        while c < up(cols):
+            tiles[r, c] = out[r:r + 4, c:c + 4]
+            k = 0
+            while k < up(inner):
+                tiles[r, c] = fma(big_A[r:r + 4, k:k + 4],
+                                  big_B[k:k + 4, c:c + 4], tiles[r, c])
+                k += 4
+            c += 4
+        r += 4
+    for (r, c), tile in tiles.items():
+        out[r:r + 4, c:c + 4] = tile
+    return out[:rows, :cols]
+''',
+    "v100_block_fma": '''
+def v100_block_fma(a, b, c):
+    # integers: an fp16 value is m * 2**(q - 10), m a whole number below
+    # 2048 and q its exponent (-14 for subnormals)
+    def split(x):
+        bits = int(np.float16(x).view(np.uint16))
+        field, m = (bits >> 10) & 31, bits & 1023
+        q = field - 15 if field else -14
+        if field:
+            m += 1024
+        return (-1) ** (bits >> 15) * m, q
+    terms = []  # (integer, exponent of its unit, alignment exponent)
+    for x, y in zip(a, b):
+        (mx, qx), (my, qy) = split(x), split(y)
+        if mx * my:
+            terms.append((mx * my, qx + qy - 20, qx + qy))
+    c = np.float32(c)
+    if c != 0:
+        frac, exp2 = np.frexp(c)
+        terms.append((int(frac * 2 ** 24), int(exp2) - 24, int(exp2) - 1))
+    if not terms:
+        return np.float32(0)
+    top = max(t[2] for t in terms)
+    low = top - 23
+    total = 0
+    for value, unit, _ in terms:
+        shift = unit - low
+        if shift >= 0:
+            total += value << shift
+        else:  # cut toward zero
+            total += (abs(value) >> -shift) * (1 if value > 0 else -1)
+    s = math.ldexp(total, low)  # exact: fewer than 53 bits
+    d = np.float32(s)
+    if abs(float(d)) > abs(s):
+        d = np.nextafter(d, np.float32(0))
+    return d
+''',
+    "mystery_gpu": '''
+mystery_block_size, mystery_extra_bits = 2 ** 3, 2
+''',
+    "update_loss_scale": '''
+def update_loss_scale(scale, grads_finite, good_steps, growth_interval=2000,
+                      growth_factor=2.0, backoff_factor=0.5):
+    if grads_finite and good_steps + 1 == growth_interval:
+        return [scale * growth_factor, 0, True]
+    if grads_finite:
+        return [scale, good_steps + 1, True]
+    return [scale * backoff_factor, 0, False]
+''',
+}
+STYLES = {"alt": ALT, "alt2": ALT2}
 N_WRONG = max(len(v) for v in WRONG.values())
-STUDENTS = ["stub", "solution", "alt"] + [f"wrong{k}" for k in range(N_WRONG)]
+STUDENTS = ["stub", "solution", *STYLES] + [f"wrong{k}"
+                                            for k in range(N_WRONG)]
 
 
 CHAPTER = Chapter(NB_NAME, EXERCISES, WRONG)
 _expected = CHAPTER.expected
 
 
+def _students(right):
+    """[(name, {solution cell: source})]: the other correct styles, then
+    the wrong students."""
+    styles = [(name, dict(right, **{ex: src.strip() + "\n"
+                                    for ex, src in answers.items()}))
+              for name, answers in STYLES.items()]
+    return styles + wrong_students(right, WRONG, N_WRONG)
+
+
 def _build_and_grade(folder):
-    """The batch: the other correct style, then the wrong students."""
-    def students(right):
-        alt = dict(right, **{ex: src.strip() + "\n"
-                             for ex, src in ALT.items()})
-        return [("alt", alt)] + wrong_students(right, WRONG, N_WRONG)
-    return grade_batch(folder, ASSIGNMENT, students)
+    """The batch: the other correct styles, then the wrong students."""
+    return grade_batch(folder, ASSIGNMENT, _students)
 
 
 @pytest.fixture(scope="session")
@@ -528,7 +802,7 @@ def test_blank_release_scores_zero_everywhere(graded):
     CHAPTER.check_blank_scores_zero(graded)
 
 
-@pytest.mark.parametrize("student", ["solution", "alt"])
+@pytest.mark.parametrize("student", ["solution", *STYLES])
 def test_right_answers_score_full_marks(graded, student):
     """Do the solution, and right answers in another style, score full?"""
     CHAPTER.check_full_marks(graded, student)
@@ -561,8 +835,8 @@ def test_messages_name_the_mistake(graded):
     assert "compute in float64" in wrong1["test_relative_error"]
     # accumulation in float64 (the order case)
     assert "round to float32 after every" in wrong1["test_fma_4x4x4_order"]
-    # products rounded to fp16
-    assert "Products are exact in float32" in \
+    # products rounded to fp16: the message names that mistake
+    assert "The products were rounded to fp16" in \
         wrong0["test_fma_4x4x4_values"]
     # scale grown on an overflow step
     assert "backoff_factor" in wrong0["test_loss_scale_overflow"]
@@ -588,3 +862,215 @@ def test_feedback_html_is_produced(graded):
 def test_csv_export(graded):
     """Does the CSV export list every student with the right total?"""
     CHAPTER.check_csv_export(graded)
+
+
+# --------------------------------------------------------------------------
+# The visible tests, as Validate runs them on the release
+# --------------------------------------------------------------------------
+RELEASE = ROOT / "notebooks" / ASSIGNMENT
+SOURCE = ROOT / "solutions" / ASSIGNMENT
+TICK, CROSS = "\u2713", "\u2717 Test failed"
+FORMAT_OK = "format ok; the value is checked when graded"
+
+
+class _Failed(str):
+    """What a graded cell that raised shows (any exception, not only a
+    failed check)."""
+
+
+def _run_cells(folder, sources):
+    """{graded cell: what it shows} when folder's notebook runs sources.
+
+    folder: the release (its visible tests, as Validate runs them) or the
+    solutions (the graded cells with their hidden tests, as nbgrader's
+    autograde runs them).  sources: {solution cell: code}.  The setup
+    cell, the answers and the graded cells run in order, in one
+    namespace, in that folder (demo cells left out, as for the graded
+    students).  A cell shows what it printed, then, when it failed, the
+    block a learner reads (the cell's question and the message), as a
+    _Failed string.
+    """
+    nb = nbformat.read(folder / NOTEBOOK, 4)
+    namespace, shown = {}, {}
+    with contextlib.chdir(folder):
+        for n, cell in enumerate(nb.cells):
+            meta = cell.metadata.get("nbgrader", {})
+            gid = grade_id(cell)
+            if cell.cell_type != "code" or not (gid == "setup" or
+                                                meta.get("grade") or
+                                                meta.get("solution")):
+                continue
+            code = sources[gid] if meta.get("solution") else \
+                cell.source.replace("%matplotlib inline", "")
+            name = f"<{folder.parent.name} cell {n}>"  # for its question
+            linecache.cache[name] = (len(code), None,
+                                     code.splitlines(True), name)
+            out = io.StringIO()
+            try:
+                with contextlib.redirect_stdout(out):
+                    exec(compile(code, name, "exec"), namespace)
+            except Exception as exc:  # what IPython would show
+                if not meta.get("grade"):
+                    raise
+                render = getattr(exc, "_render_traceback_", None)
+                shown[gid] = _Failed(out.getvalue() + (
+                    "\n".join(render()) if render
+                    else f"{type(exc).__name__}: {exc}"))
+            else:
+                if meta.get("grade"):
+                    shown[gid] = out.getvalue()
+    return shown
+
+
+def _right():
+    """{solution cell: source} of the solution."""
+    return solution_sources(nbformat.read(SOURCE / NOTEBOOK, 4))
+
+
+@pytest.fixture(scope="module")
+def visible():
+    """{student: {graded cell: what Validate shows}} for every student of
+    the batch but the blank release."""
+    right = _right()
+    return {name: _run_cells(RELEASE, sources) for name, sources in
+            [("solution", right)] + _students(right)}
+
+
+def _variant(exercise, what):
+    """The student (wrongK) who makes this mistake."""
+    names = [v[0] for v in WRONG[exercise]]
+    return f"wrong{names.index(what)}"
+
+
+def _cells_of(exercise, shown):
+    """{cell: its text, wrapped lines joined} for one exercise's cells."""
+    return {cell: type(shown[cell])(" ".join(shown[cell].split()))
+            for cell in EXERCISES[exercise]}
+
+
+def test_visible_failures_are_graded_failures(graded, visible):
+    """Does every visible test that fails in Validate fail when graded, with
+    the same message (so no visible check says one thing and grading
+    another)?"""
+    for student, shown in visible.items():
+        cells = CHAPTER.cells(graded, student)
+        messages = _messages(graded, student)
+        for cell, text in shown.items():
+            if not isinstance(text, _Failed):
+                continue
+            assert cells[cell][0] == 0, (student, cell, text)
+            assert " ".join(text.split()) in messages[cell], (student, cell)
+
+
+def test_right_answers_see_only_ticks(visible):
+    """Do the solution and the other correct styles (lists for tuples
+    included) pass every visible test, with a tick or the format note?"""
+    for student in ["solution", *STYLES]:
+        for cell, text in visible[student].items():
+            assert not isinstance(text, _Failed), (student, cell, text)
+            assert text.startswith(TICK) or FORMAT_OK in text, (student, cell)
+
+
+def test_format_only_checks_say_so(visible):
+    """Do the mystery-GPU cells, which check only the format in the
+    release, say so instead of showing a tick, for right and wrong values
+    alike?"""
+    for student in ["solution", "wrong0", "wrong3"]:
+        for cell in EXERCISES["mystery_gpu"]:
+            text = visible[student][cell]
+            assert not isinstance(text, _Failed) and TICK not in text, text
+            name = cell.replace("test_mystery_", "mystery_")
+            assert text.strip() == f"{name}: {FORMAT_OK}", text
+
+
+def test_graded_value_checks_say_right(graded):
+    """When graded, do the mystery-GPU cells check the value and say so?"""
+    nb = nbformat.read(CHAPTER.autograded(graded, "solution"), 4)
+    printed = {grade_id(c): "".join(o.get("text", "") for o in c.outputs)
+               for c in nb.cells if c.cell_type == "code"}
+    for cell in EXERCISES["mystery_gpu"]:
+        name = cell.replace("test_mystery_", "mystery_")
+        assert f"{TICK} {name}: right" in printed[cell], printed[cell]
+
+
+# Mistakes a visible test must catch: (exercise, mistake) -> (the cells
+# whose visible test must fail, words of the message the learner reads).
+VISIBLE_MISTAKES = {
+    ("fma_4x4x4", "fp16 accumulation"):
+        ("all", "rounded to fp16 (fp16 accumulation)"),
+    ("fma_4x4x4", "C rounded to fp16"):
+        ("all", "C was rounded to fp16"),
+    ("fma_4x4x4", "a float16 D buffer"):
+        ("all", "returned float16 values; the result should be float32"),
+    ("tiled_matmul", "C rounded to fp16"):
+        ("all", "do not round it to fp16"),
+    ("tiled_matmul", "a float16 D buffer"):
+        ("all", "returned float16 values"),
+    ("fma_4x4x4", "products rounded to fp16"):
+        (["test_fma_4x4x4_values"], "The products were rounded to fp16"),
+    ("fma_4x4x4", "sums the products in reverse order"):
+        (["test_fma_4x4x4_order"], "in that order"),
+    ("fp16_fields", "sign from x < 0 (-0.0 gets sign 0)"):
+        (["test_fp16_fields"], "-0.0 has the sign bit set"),
+    ("fp16_fields", "sign applied to an integer (-0 comes out as +0)"):
+        (["test_fp16_from_fields"], "zero is -0.0"),
+    ("v100_block_fma", "zero products take part in the alignment"):
+        (["test_v100_block_fma_cases"], "Only the NONZERO products"),
+    ("v100_block_fma", "c's exponent floored at -14 like an fp16 factor's"):
+        (["test_v100_block_fma_cases"], "does not apply to it"),
+    ("v100_block_fma",
+     "subnormal factors with their normalised exponent (no -14)"):
+        (["test_v100_block_fma_cases"],
+         "counts with the exponent -14 (not its normalised exponent)"),
+    ("v100_block_fma", "subnormal exponent -15 instead of -14"):
+        (["test_v100_block_fma_cases"], "the exponent -14, not -15"),
+    ("v100_block_fma",
+     "a block of zero products returns c (-0.0 stays -0.0)"):
+        (["test_v100_block_fma_cases"], "also when c is -0.0"),
+    ("v100_block_fma", "products tested for zero in fp16 (tiny ones "
+                       "underflow)"):
+        (["test_v100_block_fma_cases"], "not in fp16, where this product"),
+}
+
+
+@pytest.mark.parametrize("mistake", [
+    m for m in VISIBLE_MISTAKES if m[1] in {v[0] for v in WRONG[m[0]]}],
+    ids=lambda m: f"{m[0]}: {m[1]}")
+def test_visible_tests_catch_the_mistake(visible, mistake):
+    """Does Validate show a failure, naming the mistake, where a learner
+    can see it for themselves (no tick for fp16 sums, C rounded to fp16, a
+    float16 buffer, signed zeros, subnormal alignment)?"""
+    exercise, what = mistake
+    cells, words = VISIBLE_MISTAKES[mistake]
+    shown = _cells_of(exercise, visible[_variant(exercise, what)])
+    cells = list(shown) if cells == "all" else cells
+    for cell in cells:
+        assert isinstance(shown[cell], _Failed), shown[cell]
+        assert CROSS in shown[cell] and TICK not in shown[cell], shown[cell]
+    assert any(words in shown[cell] for cell in cells), shown
+
+
+@pytest.mark.parametrize("mistake", [(ex, v[0]) for ex, variants in
+                                     EXTRA_WRONG.items() for v in variants],
+                         ids=lambda m: f"{m[0]}: {m[1]}")
+def test_more_mistakes_lose_their_points(mistake):
+    """Does each mistake graded outside the batch cost its exercise's
+    points, and no other's, and does Validate already show a failure that
+    names it, with the message grading gives?"""
+    exercise, what = mistake
+    code, score = next(v[1:3] for v in EXTRA_WRONG[exercise]
+                       if v[0] == what)
+    sources = dict(_right(), **{exercise: code.strip() + "\n"})
+    everything = _run_cells(SOURCE, sources)
+    got = {ex: sum(points for cell, points in cells.items()
+                   if not isinstance(everything[cell], _Failed))
+           for ex, cells in EXERCISES.items()}
+    assert got == dict(CHAPTER.expected("solution"), **{exercise: score})
+    graded = _cells_of(exercise, everything)
+    shown = _cells_of(exercise, _run_cells(RELEASE, sources))
+    cells, words = VISIBLE_MISTAKES[mistake]
+    cells = list(shown) if cells == "all" else cells
+    for cell in cells:
+        assert isinstance(shown[cell], _Failed) and CROSS in shown[cell]
+        assert graded[cell] == shown[cell], (graded[cell], shown[cell])
+    assert any(words in shown[cell] for cell in cells), shown
