@@ -189,6 +189,21 @@ class Course:
         return [Path(p) for p in find_all_files(
             str(folder), list(self.coursedir.ignore) + ["*.ipynb"])]
 
+    def files_over(self, folders):
+        """[(source path, relative name)] of the non-notebook files of
+        ``folders``, a later folder's file replacing an earlier one's of
+        the same name (nbgrader's order), without links, timestamps and
+        checkpoints."""
+        files = {}
+        for folder in folders:
+            for path in self.extra_files(folder):
+                rel = path.relative_to(folder)
+                if path.is_symlink() or rel.name == "timestamp.txt" or \
+                        ".ipynb_checkpoints" in rel.parts:
+                    continue
+                files[str(rel)] = str(path)
+        return sorted((src, rel) for rel, src in files.items())
+
     # -- nbgrader ---------------------------------------------------------
     def api(self):
         """nbgrader's NbGraderAPI bound to this course."""

@@ -81,7 +81,7 @@ def load_master(source_path, release_path):
 
 
 def setup_sources(source):
-    """The setup cells of a source notebook (issue 14).
+    """The setup cells of a source notebook.
 
     The locked code cells that are neither graded nor answered (chapter
     01's ``setup``); without any, the code cells before the first

@@ -167,7 +167,7 @@ def grade(course, assignment, students=None, jobs=None, force=False,
     """Grade ``assignment``; return a Summary."""
     course.require(assignment)
     course.masters(assignment)  # fail early if the release is missing
-    trust_hooks.warm(course.masters(assignment))  # issue 14 hook
+    trust_hooks.warm(course.masters(assignment))
     _check_gradebook(course, assignment)
     # Probe bubblewrap once here; the forked workers inherit the answer.
     require_sandbox(course)

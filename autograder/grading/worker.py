@@ -47,16 +47,8 @@ def extra_files(course, student, assignment):
     the notebooks in autograded/: the student's own files, then the
     source folder's files over them (nbgrader's Autograde order), with
     the course's ``CourseDirectory.ignore`` patterns applied."""
-    files = {}
-    for folder in (course.submission_dir(student, assignment),
-                   course.source_dir(assignment)):
-        for path in course.extra_files(folder):
-            rel = path.relative_to(folder)
-            if path.is_symlink() or rel.name == "timestamp.txt" or \
-                    ".ipynb_checkpoints" in rel.parts:
-                continue
-            files[str(rel)] = str(path)
-    return sorted((src, rel) for rel, src in files.items())
+    return course.files_over([course.submission_dir(student, assignment),
+                              course.source_dir(assignment)])
 
 
 def copy_files(files, dest):
@@ -79,7 +71,7 @@ def run_notebook(raw, master, limits, isolation, files):
     """Repair and run one notebook, as `grade` and `check` both do.
 
     ``files`` are the [(source, relative name)] the kernel's working copy
-    gets: the assignment's declared files only (issue 14), never what a
+    gets: the assignment's declared files only, never what a
     submission carries beside its notebooks.  Graded test cells run in
     the grader's process (autograder.trusted.verdicts).
 

@@ -431,7 +431,7 @@ def kernel_command(isolation, workdir, ipcdir, connection_file, limits,
     env["MPLCONFIGDIR"] = str(Path(ipcdir) / MPL_DIR)
     run = Path(ipcdir) / RUN_DIR
     # -P: no script or working directory on sys.path, so a file the
-    # submission writes cannot replace the kernel (issue 14).
+    # submission writes cannot replace the kernel.
     kernel = [sys.executable, "-P", "-m", KERNEL_MODULE, "-f",
               str(connection_file), "--quiet",
               "--HistoryManager.enabled=False"]

@@ -1,16 +1,17 @@
-"""Issue 14's hooks into the worker: trusted tests, files, review scan.
+"""What the workers share for the re-runs: trusted tests, files, scans.
 
 * ``tests_for(master)``: the trusted test runner the worker gives to
-  ``execute.Runner`` (autograder.trusted.verdicts);
+  ``grading.execute.Runner`` (autograder.trusted.verdicts);
 * ``declared_files(course, assignment)`` / ``kernel_files(job)``: the
   files the kernel's working copy gets: the release and source folders'
   only, so a file shipped beside the notebook (a fake
-  ``autograder/kernel/grading_kernel.py``, a ``numpy.py``) is ignored there (it still
-  lands in autograded/ and feedback/, as nbgrader puts it);
-* ``review_findings(nb, master)``: findings that hold points for review
-  although they gain nothing any more: tampering with the kernel's
+  ``autograder/kernel/__main__.py``, a ``numpy.py``) is ignored there
+  (it still lands in autograded/ and feedback/, as nbgrader puts it);
+* ``review_findings(nb, master)``: tampering with the kernel's
   messaging, hooks, tracing, threads, signals or ``__builtins__`` seen
-  in the code, and reference source copied into the notebook.
+  in the code (these hold points for review);
+* ``similar_to_reference(nb, master)``: answers that read like a
+  forbidden reference kernel's code (a note; never holds points).
 """
 import ast
 import difflib
@@ -57,7 +58,7 @@ SIMILAR = 0.85
 
 
 def tests_for(master, files=()):
-    """The TrustedTests for one notebook's master (issue 14); ``files``
+    """The TrustedTests for one notebook's master; ``files``
     are the assignment's declared files the tests may read."""
     return TrustedTests(getattr(master, "setup", []) or [],
                         [c.source for c in master.tests.values()],
@@ -92,30 +93,15 @@ def warm(masters):
                 continue
 
 
-def workdir_sources(job):
-    """Folders whose files the kernel's working copy gets: the
-    assignment's release and source folders, never the submission."""
-    return [Path(job[key]) for key in ("release_dir", "source_dir")
-            if job.get(key)]
-
-
 def declared_files(course, assignment):
     """[(source path, relative name)] of the files the assignment
     declares: the non-notebook files of its release folder, then of its
     source folder over them (nbgrader's ``CourseDirectory.ignore``
     applied).  The kernel's working copy gets these and nothing a
-    submission ships beside its notebooks (issue 14); autograded/ and
+    submission ships beside its notebooks; autograded/ and
     feedback/ still get nbgrader's set (``worker.extra_files``)."""
-    files = {}
-    for folder in (course.release_dir(assignment),
-                   course.source_dir(assignment)):
-        for path in course.extra_files(folder):
-            rel = path.relative_to(folder)
-            if path.is_symlink() or rel.name == "timestamp.txt" or \
-                    ".ipynb_checkpoints" in rel.parts:
-                continue
-            files[str(rel)] = str(path)
-    return sorted((src, rel) for rel, src in files.items())
+    return course.files_over([course.release_dir(assignment),
+                              course.source_dir(assignment)])
 
 
 def kernel_files(job):
