@@ -171,10 +171,11 @@ def build(root):
         def forward_difference(f, x, h=1e-5):
             return _ref(f, x, h)
         """))
-    add(Case("stub_lifting_context_reached", 0), attack(root, """
+    add(Case("stub_lifting_context_reached", 0, "verdict-differs"),
+        attack(root, """
         import sys
         from course_utils import derivatives as _d
-        _side = sys.modules["autograder." + "student" + "side"]
+        _side = sys.modules["autograder.kernel." + "student" + "side"]
         _lift = getattr(_side, "_references" + "_available")
         _held = _lift()
         _held.__enter__()  # lifted from now on, never put back
@@ -182,7 +183,7 @@ def build(root):
             with _lift():
                 return _r[0](f, x, h)
         """))
-    add(Case("course_helper_difference_errors", 0), attack(root, """
+    add(Case("course_helper_difference_errors", 0, "verdict-differs"), attack(root, """
         import numpy as np
         from course_utils import plotting as _p
         def forward_difference(f, x, h=1e-5, _e=[_p.difference_errors]):
@@ -190,7 +191,7 @@ def build(root):
             _err, _ = _e[0](f, lambda t: -1e6, x, [h])
             return float(_err[0]) - 1e6
         """))
-    add(Case("course_helper_central_gradient", 0), notebook(
+    add(Case("course_helper_central_gradient", 0, "verdict-differs"), notebook(
         root, numerical_gradient=dedent("""
         import numpy as np
         from course_utils import checks as _c
@@ -199,7 +200,7 @@ def build(root):
             _x = np.array(x, dtype=float)
             return _g[0](lambda: f(_x), _x, h)
         """)))
-    add(Case("scipy_finite_differences", 0), attack(root, """
+    add(Case("scipy_finite_differences", 0, "verdict-differs"), attack(root, """
         import numpy as np
         def forward_difference(f, x, h=1e-5):
             from scipy import optimize
@@ -279,7 +280,7 @@ def build(root):
     add(Case("reply_names_module_to_import", 0, "tamper",
              "not a course_utils class"), attack(root, """
         import sys
-        _side = sys.modules["autograder." + "student" + "side"]
+        _side = sys.modules["autograder.kernel." + "student" + "side"]
         setattr(_side, "_encode" + "_out", lambda value: {"$obj": {
             "cls": "unittest.__main__.TestProgram", "state": {"$d": []}}})
         def forward_difference(f, x, h=1e-5):
