@@ -147,6 +147,11 @@ def kernel_env(workdir, limits):
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
+        # joblib (imported with scikit-learn) probes for process-shared
+        # semaphores, which the sandbox has none of, and says so on
+        # stderr: a test cell that imports it would fail under nbgrader's
+        # rule.  The kernel has one core's worth of processes anyway.
+        "JOBLIB_MULTIPROCESSING": "0",
         # glibc reserves 64 MB of address space per thread's malloc arena;
         # the kernel's threads would take ~860 MB of memory_mb before any
         # student code runs (~340 MB with two arenas).
