@@ -195,7 +195,7 @@ def test_memory_watch_stops_at_its_allowance():
 def test_hide_files_leaves_the_rest_readable(tmp_path):
     """Is a hidden file unreadable to the process (and its children)
     while its neighbours stay readable?"""
-    from autograder import landlock
+    from autograder.kernel import landlock
     if not landlock.available():
         pytest.skip("no Landlock in this Linux kernel")
     secret = tmp_path / "pkg" / "secret.py"
@@ -204,7 +204,7 @@ def test_hide_files_leaves_the_rest_readable(tmp_path):
     (tmp_path / "pkg" / "other.py").write_text("y = 2\n")
     code = (
         "import sys, subprocess\n"
-        "from autograder import landlock\n"
+        "from autograder.kernel import landlock\n"
         f"assert landlock.hide_files([{str(secret)!r}], sys.path)\n"
         f"open({str(tmp_path / 'pkg' / 'other.py')!r}).read()\n"
         "try:\n"

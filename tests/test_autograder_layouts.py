@@ -18,6 +18,7 @@ xdist workers: grade, enter manual grades, tighten a test, export (must
 refuse), regrade, release a hold.  The tests then read what it recorded.
 """
 import base64
+import copy
 import csv
 import fcntl
 import json
@@ -508,9 +509,19 @@ def test_a_deleted_test_returns_after_the_unlabelled_cell(master):
     nb = answered(release)
     nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {})
                 .get("grade_id") != "test_add"]
-    fixed, issues = _preflight(nb, master)
+    # A course that sets nbgrader's OverwriteCells.add_missing_cells.
+    master.restore_missing = True
+    try:
+        fixed, issues = _preflight(copy.deepcopy(nb), master)
+    finally:
+        master.restore_missing = False
     assert _layout(fixed) == _layout(release)
     assert "test cell test_add was deleted; restored" in issues
+    # Without it (nbgrader's default) the test stays deleted: it scores
+    # 0, as under nbgrader.
+    fixed, _ = _preflight(nb, master)
+    assert "test_add" not in [c.metadata.get("nbgrader", {}).get(
+        "grade_id") for c in fixed.cells]
 
 
 def test_a_students_own_order_is_kept(master):
