@@ -518,6 +518,13 @@ def _describe(ns, names):
     return out
 
 
+def _student_error(exc):
+    """The reply fields for an error the student's code raised."""
+    return {"ok": False, "ename": type(exc).__name__,
+            "bases": _builtin_bases(exc), "evalue": str(exc)[:2000],
+            "traceback": _student_frames(exc)}
+
+
 def _builtin_bases(exc):
     """Names of the built-in exception classes ``exc`` is an instance of,
     nearest first (a student's ``class Diverged(ValueError)``)."""
@@ -695,10 +702,7 @@ def answer(text):
             try:
                 result = func(*args, **kwargs)
             except BaseException as exc:  # the student's error, reported
-                reply.update(ok=False, ename=type(exc).__name__,
-                             bases=_builtin_bases(exc),
-                             evalue=str(exc)[:2000],
-                             traceback=_student_frames(exc))
+                reply.update(_student_error(exc))
             else:
                 reply.update(ok=True, result=_encode_out(result),
                              args=_encode_out(list(args)),
@@ -714,10 +718,7 @@ def answer(text):
             try:
                 value = getattr(obj, str(request["name"]))
             except BaseException as exc:  # the student's error, reported
-                reply.update(ok=False, ename=type(exc).__name__,
-                             bases=_builtin_bases(exc),
-                             evalue=str(exc)[:2000],
-                             traceback=_student_frames(exc))
+                reply.update(_student_error(exc))
             else:
                 reply.update(ok=True, result=_encode_out(value))
         elif op == "delegation":
