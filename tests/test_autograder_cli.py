@@ -214,7 +214,7 @@ def test_course_chapter_checks_in_the_sandbox(chapter, tmp_path):
     import shutil
     # The course's own notebook limit is 600 s (autograder/
     # nbgrader_config.py); 300 s here: under the trusted test path
-    # (issue 14) every call of a student's function is one request to its
+    # every call of a student's function is one request to its
     # kernel, and chapter 06's hidden tests make about 11,000 of them.
     root = make_course(tmp_path / "course", cell_timeout=60,
                        notebook_timeout=300)

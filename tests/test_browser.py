@@ -106,12 +106,6 @@ def lab_command(port, instructor=False):
             target, f"LAB_ARGS={lab_args}"]
 
 
-def has_instructor_lab():
-    """Does the Makefile start a separate instructor lab (issue 8)?"""
-    return re.search(r"^instructor:", (ROOT / "Makefile").read_text(),
-                     re.MULTILINE) is not None
-
-
 def make_course_copy(dest):
     """A copy of the course for the lab to serve (never the real one).
 
@@ -462,22 +456,11 @@ def _error_outputs(nb):
             if out.get("output_type") == "error"]
 
 
-def _rendering_work_landed():
-    """Has issue 8's short failure block reached course_utils.checks?"""
-    text = (ROOT / "course_utils" / "checks.py").read_text()
-    return "_render_traceback_" in text or "__tracebackhide__" in text
-
-
 def _require_readable(problems, what):
-    """Fail on unreadable failure text; xfail until issue 8 has landed."""
-    if not problems:
-        return
-    message = f"{what} is not the short failure block: " + "; ".join(
-        problems)
-    if not _rendering_work_landed():
-        pytest.xfail("issue 8 (one short failure block, no course_utils "
-                     "frames) has not landed: " + message)
-    pytest.fail(message)
+    """Fail on failure text that is not one short block."""
+    if problems:
+        pytest.fail(f"{what} is not the short failure block: "
+                    + "; ".join(problems))
 
 
 FRAME = re.compile(r"^\s*(Cell In\[|File |Input In)", re.MULTILINE)
@@ -855,18 +838,15 @@ def graded(course):
 
 @pytest.fixture(scope="module")
 def instructor_page(course, lab, browser, tmp_path_factory, shots):
-    """The lab an instructor uses: the same one today, `make instructor`
-    once the Makefile has it (issue 8)."""
+    """The lab an instructor uses: `make instructor`, started once the
+    student's lab has stopped."""
     browser.close_all()
     lab.shutdown_kernels()
-    if has_instructor_lab():
-        browser.page.goto("about:blank")  # leave the student lab first
-        lab.stop()
-        inst = Lab(course, tmp_path_factory.mktemp("instructor-home"),
-                   instructor=True)
-        browser.open_lab(inst)
-    else:
-        inst = lab
+    browser.page.goto("about:blank")  # leave the student lab first
+    lab.stop()
+    inst = Lab(course, tmp_path_factory.mktemp("instructor-home"),
+               instructor=True)
+    browser.open_lab(inst)
     yield {"lab": inst, "problems_start": len(browser.problems)}
     if inst is not lab:
         inst.stop()
