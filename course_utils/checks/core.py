@@ -77,6 +77,16 @@ def _fail(message):
     raise CheckFailed(message, _cell_question()) from None
 
 
+def _require_function(func):
+    """Fail unless func is callable: the cell defining it did not run, or
+    the name holds something else."""
+    if not callable(func):
+        _fail(
+            f"Expected your function, but got {type(func).__name__}. Did "
+            f"the cell that defines it run without errors?"
+        )
+
+
 def _shape_text(shape):
     return "a single number (shape ())" if shape == () else f"shape {shape}"
 
@@ -472,11 +482,7 @@ def call_checked(func, *args, name=None, **kwargs):
     An assert_close of the returned object then also knows the inputs.
     """
     __tracebackhide__ = True
-    if not callable(func):
-        _fail(
-            f"Expected your function, but got {type(func).__name__}. Did "
-            f"the cell that defines it run without errors?"
-        )
+    _require_function(func)
     named = _argument_names(func, args, kwargs)
     before = [(arg, value, _snapshot(value)) for arg, value in named]
     _LAST_CALL.update(result=None, label=None, inputs=())

@@ -13,7 +13,7 @@ import inspect
 import sys
 import types
 
-from .core import _fail
+from .core import _fail, _require_function
 
 
 def _resolve(spec):
@@ -238,11 +238,7 @@ def assert_not_delegating(func, *forbidden):
     (`from ... import x as y`, `cu.derivatives.x`).  Raises
     AssertionError explaining that the exercise is to write it yourself.
     """
-    if not callable(func):
-        _fail(
-            f"Expected your function, but got {type(func).__name__}. Did "
-            f"the cell that defines it run without errors?"
-        )
+    _require_function(func)
     specs = [_resolve(spec) for spec in forbidden
              if not isinstance(spec, str) or _may_reach(spec, func)]
     hit = _first_reference(func, _forbidden_match(specs), set())
@@ -281,11 +277,7 @@ def assert_no_framework(func, modules=("torch", "jax", "tensorflow",
     Looks through func's code and the helpers defined next to it, as
     assert_not_delegating does.
     """
-    if not callable(func):
-        _fail(
-            f"Expected your function, but got {type(func).__name__}. Did "
-            f"the cell that defines it run without errors?"
-        )
+    _require_function(func)
     hit = _first_reference(func, _framework_match(set(modules)), set())
     if hit is not None:
         written, module = hit
