@@ -2,8 +2,8 @@
 what notebooks, tests and the grader import from them must not notice.
 
 - every name read from them anywhere in the course resolves;
-- their functions and classes carry the public path (messages name
-  ``course_utils.nn.affine_forward``, the grader's dotted names import);
+- messages name the public path (``course_utils.nn.affine_forward``),
+  and the grader's dotted names of their objects import back;
 - the grader's student kernel hides every module of a package that holds
   a forbidden reference, and watches every module of the checks;
 - the trusted side's patch of assert_not_delegating reaches the
@@ -11,6 +11,7 @@ what notebooks, tests and the grader import from them must not notice.
 """
 import ast
 import importlib
+import inspect
 import json
 import pkgutil
 import re
@@ -91,15 +92,19 @@ def test_every_name_the_course_reads_resolves():
 
 
 @pytest.mark.parametrize("package", PACKAGES)
-def test_public_names_carry_the_package_path(package):
-    """Is every public function and class named after the package, and
-    does the grader's dotted name of it import back to the object?"""
+def test_public_names_cross_and_show_their_source(package):
+    """Does the grader's dotted name of every public function and class
+    import back to the object (both processes resolve it), and does its
+    source show (``MLP??`` in the lab; the grader compares answers with
+    a reference's source)?"""
     module = importlib.import_module(package)
     for name in module.__all__:
         obj = getattr(module, name)
-        assert obj.__module__ == package, name
-        if callable(obj):
-            assert protocol.dotted_name(obj) == f"{package}.{name}"
+        dotted = protocol.dotted_name(obj)
+        assert dotted and dotted.startswith(package + "."), name
+        where, _, attr = dotted.rpartition(".")
+        assert getattr(importlib.import_module(where), attr) is obj
+        assert f"{name}" in inspect.getsource(obj)
 
 
 def test_a_delegation_message_names_the_public_path():
@@ -113,6 +118,12 @@ def test_a_delegation_message_names_the_public_path():
                                                   cun.affine_forward)
     assert "uses course_utils.nn.affine_forward" in str(info.value)
     assert "layers" not in str(info.value)
+
+    def init(sizes):
+        return cun.MLP(sizes)
+    with pytest.raises(AssertionError) as info:
+        course_utils.checks.assert_not_delegating(init, cun.MLP)
+    assert "uses course_utils.nn.MLP " in str(info.value)
 
 
 def _module_files(package):

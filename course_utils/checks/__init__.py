@@ -34,8 +34,6 @@ dialog, with no frames from this package.  Errors raised inside the
 student's own function keep their normal traceback, minus the frames of
 these helpers (``__tracebackhide__``).
 """
-from course_utils._exports import export
-
 from .chapter02 import unpack_in_order
 # _central_gradient: the course helper a graded answer must not reach
 # (its loop is the reference's); read here by name, as a student could.
@@ -55,5 +53,3 @@ __all__ = ["answered", "assert_close", "assert_not_delegating",
            "assert_backward_matches_forward", "assert_no_framework",
            "call_shaped", "call_network", "assert_network_not_delegating",
            "unpack_in_order"]
-
-export(__name__, globals(), __all__)

@@ -25,8 +25,6 @@ functions check their arguments and raise ``ValueError`` or
 ``TypeError`` with a message that names the problem.
 """
 
-from course_utils._exports import export
-
 # Also private names that tests and graded cells read here: the two
 # numeric gradient paths and the layers chapter 04's network calls.
 from .gradcheck import (_numeric_grads_loop, _numeric_grads_rank1,  # noqa: F401
@@ -52,5 +50,3 @@ __all__ = [
     "gradient_error", "mlp_gradient_check",
     "chapter04", "reference_layers",
 ]
-
-export(__name__, globals(), __all__)
