@@ -204,6 +204,16 @@ def _first_reference(func, match, seen):
     return None
 
 
+def _refuse(func, match, why):
+    """Fail, saying what func uses and how it is written, then `why`,
+    when _first_reference finds something in func's reach."""
+    hit = _first_reference(func, match, set())
+    if hit is not None:
+        written, what = hit
+        fname = getattr(func, "__name__", "your function")
+        _fail(f"{fname} uses {what} (written as `{written}`). {why}")
+
+
 def _forbidden_match(forbidden):
     """match() for _first_reference: the qualified name of the forbidden
     function an object is (or wraps)."""
@@ -258,17 +268,11 @@ def assert_not_delegating(func, *forbidden):
     _require_function(func)
     specs = [_resolve(spec) for spec in forbidden
              if not isinstance(spec, str) or _may_reach(spec, func)]
-    hit = _first_reference(func, _forbidden_match(specs), set())
-    if hit is not None:
-        written, bad_name = hit
-        fname = getattr(func, "__name__", "your function")
-        _fail(
-            f"{fname} uses {bad_name} (written as `{written}`). The point "
-            f"of this exercise is to compute the result yourself with "
-            f"NumPy arithmetic, so calling a ready-made version does not "
-            f"count. Remove that call and implement the formula from the "
-            f"text."
-        )
+    _refuse(func, _forbidden_match(specs),
+            "The point of this exercise is to compute the result yourself "
+            "with NumPy arithmetic, so calling a ready-made version does "
+            "not count. Remove that call and implement the formula from "
+            "the text.")
 
 
 def _framework_match(modules):
@@ -295,12 +299,6 @@ def assert_no_framework(func, modules=("torch", "jax", "tensorflow",
     assert_not_delegating does.
     """
     _require_function(func)
-    hit = _first_reference(func, _framework_match(set(modules)), set())
-    if hit is not None:
-        written, module = hit
-        fname = getattr(func, "__name__", "your function")
-        _fail(
-            f"{fname} uses {module} (written as `{written}`). Here the "
-            f"gradients are derived by hand with NumPy: a framework's "
-            f"automatic differentiation does not count."
-        )
+    _refuse(func, _framework_match(set(modules)),
+            "Here the gradients are derived by hand with NumPy: a "
+            "framework's automatic differentiation does not count.")

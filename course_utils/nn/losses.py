@@ -21,6 +21,19 @@ def softmax(S):
     return E / E.sum(axis=1, keepdims=True)
 
 
+def _outputs(name, a):
+    """A network's outputs for a loss: a non-empty finite float array of
+    shape (N, C) or (N,), or a ValueError naming the problem."""
+    a = np.asarray(a)
+    if a.ndim not in (1, 2):
+        raise ValueError(
+            f"{name} must have shape (N, C) or (N,), got {a.shape}")
+    a = _float_array(name, a, a.ndim, "(N, C)")
+    if a.size == 0:
+        raise ValueError(f"{name} is empty: an empty batch has no loss")
+    return a
+
+
 def mse_loss(y_hat, y):
     """Mean squared error L = mean((y_hat - y)**2) over all entries.
 
@@ -29,13 +42,7 @@ def mse_loss(y_hat, y):
     Returns the loss (float) and dy_hat = 2 (y_hat - y) / y_hat.size,
     with the shape of y_hat.
     """
-    y_hat = np.asarray(y_hat)
-    if y_hat.ndim not in (1, 2):
-        raise ValueError(
-            f"y_hat must have shape (N, C) or (N,), got {y_hat.shape}")
-    y_hat = _float_array("y_hat", y_hat, y_hat.ndim, "(N, C)")
-    if y_hat.size == 0:
-        raise ValueError("y_hat is empty: an empty batch has no loss")
+    y_hat = _outputs("y_hat", y_hat)
     y = _targets("y", y, y_hat.shape, y_hat.dtype)
     diff = y_hat - y
     return float(np.mean(diff * diff)), 2 * diff / diff.size
@@ -52,13 +59,7 @@ def bce_loss(logits, y):
     Returns the loss (float) and dlogits = (sigmoid(logits) - y) / size,
     with the shape of logits.
     """
-    S = np.asarray(logits)
-    if S.ndim not in (1, 2):
-        raise ValueError(
-            f"logits must have shape (N, C) or (N,), got {S.shape}")
-    S = _float_array("logits", S, S.ndim, "(N, C)")
-    if S.size == 0:
-        raise ValueError("logits is empty: an empty batch has no loss")
+    S = _outputs("logits", logits)
     y = _targets("y", y, S.shape, S.dtype)
     if y.min() < 0 or y.max() > 1:
         raise ValueError(
