@@ -20,7 +20,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 JOBS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
 LAB_ARGS ?=
 
-.PHONY: lab instructor test venv release bench lock clean
+.PHONY: lab instructor test venv release twins bench lock clean
 
 venv: $(STAMP)
 
@@ -47,10 +47,15 @@ test: $(STAMP)
 	  -p autograder.zmqwait --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg solutions
 
 # Regenerate the student release (notebooks/) from solutions/, after
-# copying the shared markdown cells (solutions/*.md) into every chapter.
-release: $(STAMP)
-	$(BIN)/python -m autograder.course.shared_text
+# copying the shared markdown cells (solutions/*.md) into every chapter,
+# and the text twins (solutions/*/*.py) that reviews read and diff.
+release: twins
 	$(BIN)/course-autograder release
+
+# Rewrite the Jupytext twin of every solution notebook (never released).
+twins: $(STAMP)
+	$(BIN)/python -m autograder.course.shared_text
+	$(BIN)/python -m autograder.course.twins
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[bench]'

@@ -60,6 +60,12 @@ INSTRUCTOR_ONLY = (
 )
 INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader",
                                 "nbgrader.server_extensions.course_list")
+# Jupytext is installed for the maintainers' text twins (make twins), not
+# for the lab: off in both modes, so that no notebook is paired with a text
+# file, its contents manager does not stand in for Jupyter's, and a start
+# does not spend a second importing it.
+MAINTAINER_LAB_EXTENSIONS = ("jupyterlab-jupytext",)
+MAINTAINER_SERVER_EXTENSIONS = ("jupyterlab_jupytext",)
 
 
 # --------------------------------------------------------------------------
@@ -232,7 +238,9 @@ def settings_dir(root, instructor):
     mode = "instructor" if instructor else "student"
     folder = Path(root) / ".lab" / mode
     folder.mkdir(parents=True, exist_ok=True)
-    disabled = {} if instructor else dict.fromkeys(INSTRUCTOR_ONLY, True)
+    disabled = dict.fromkeys(MAINTAINER_LAB_EXTENSIONS, True)
+    if not instructor:
+        disabled.update(dict.fromkeys(INSTRUCTOR_ONLY, True))
     (folder / "page_config.json").write_text(
         json.dumps({"disabledExtensions": disabled}, indent=1) + "\n")
     return folder
@@ -275,6 +283,8 @@ def lab_command(root=ROOT, instructor=False, extra=()):
         cmd.append("--LabApp.default_url=/lab/tree/work")
         cmd += [f"--ServerApp.jpserver_extensions={name}=False"
                 for name in INSTRUCTOR_SERVER_EXTENSIONS]
+    cmd += [f"--ServerApp.jpserver_extensions={name}=False"
+            for name in MAINTAINER_SERVER_EXTENSIONS]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # containers and CI often run as root
     return cmd + list(extra)

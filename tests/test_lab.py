@@ -169,7 +169,7 @@ def test_validate_shows_the_short_failure_block(lab):
     text = json.dumps(answer["value"], ensure_ascii=False)
     assert "Test failed: Does central_difference compute" in text
     assert "brackets" in text
-    assert "checks.py" not in text and "Traceback" not in text
+    assert "course_utils/checks" not in text and "Traceback" not in text
 
 
 def _disabled(base):

@@ -125,6 +125,19 @@ def test_release_has_only_notebooks(name):
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_release_leaves_the_text_twins_out(fresh_release, name):
+    """Does generating a release from a source that holds the chapter's
+    Jupytext twin (solutions/NAME/NAME.py) leave the twin out, so that
+    neither notebooks/ nor the exchange nor the lab can hand it out?"""
+    source = fresh_release.parent / "solutions" / name
+    assert (source / f"{name}.py").is_file(), (
+        f"solutions/{name}/{name}.py is missing: run `make twins`")
+    released = _files(fresh_release / name)
+    assert any(rel.endswith(".ipynb") for rel in released)
+    assert not [rel for rel in released if rel.endswith((".py", ".md"))]
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_shared_cells_say_what_their_one_source_says(name):
     """The "how to work" cell (and any other shared markdown cell) of
     every chapter, in solutions/ and in the release, is the one file in

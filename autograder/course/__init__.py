@@ -1,4 +1,5 @@
-"""The course: configuration, folders, trusted notebooks, submissions.
+"""The course: configuration, folders, trusted notebooks, submissions,
+and the solutions' shared text and text twins (``make release``).
 
 Runs in every grader process (the command line, the grading parent and
 its workers); never in the student's kernel.  May import ``protocol``

@@ -26,8 +26,15 @@ from ipykernel.ipkernel import IPythonKernel  # noqa: E402
 from ipykernel.kernelapp import IPKernelApp  # noqa: E402
 
 from autograder.protocol import GUARD, REPLY, REQUEST, TAMPER_MIME  # noqa: E402
+# The checks' modules are watched one by one: a helper that a test cell
+# imported from course_utils.checks reads its globals in the module that
+# defines it (checks.core._fail, checks.delegation's walk).
 WATCHED_MODULES = ("builtins", "math", "numpy", "numpy.testing",
-                   "numpy.linalg", "course_utils", "course_utils.checks")
+                   "numpy.linalg", "course_utils", "course_utils.checks",
+                   "course_utils.checks.core",
+                   "course_utils.checks.delegation",
+                   "course_utils.checks.chapter02",
+                   "course_utils.checks.chapter04")
 SHELL_LISTS = ("ast_transformers", "input_transformers_post")
 MANAGER_LISTS = ("cleanup_transforms", "line_transforms",
                  "token_transformers")

@@ -167,22 +167,34 @@ def read_forbidden():
 HIDDEN = [None]
 
 
+def reference_files(names):
+    """The source and compiled files of the modules that hold the dotted
+    reference names (imported here, so that their code is loaded)."""
+    import importlib
+    from autograder.kernel import landlock
+    files = []
+    for dotted in names:
+        module_name = dotted.rpartition(".")[0]
+        try:
+            importlib.import_module(module_name)
+        except Exception:  # a name the course does not have
+            continue
+        # A package's functions live in its submodules (course_utils.nn
+        # re-exports nn/layers.py's): their files are hidden with it.
+        for name, module in list(sys.modules.items()):
+            if name == module_name or name.startswith(module_name + "."):
+                files += landlock.module_files(module)
+    return list(dict.fromkeys(files))
+
+
 def hide_references():
     """At kernel start, before any thread or cell: import the modules of
     the forbidden references, then make their files unreadable to this
     process (autograder.kernel.landlock), so that a reload, a second import
     from the file or an ``exec`` of their source cannot bring back
     functions without stubs.  Returns True when they are hidden."""
-    import importlib
     from autograder.kernel import landlock
-    files = []
-    for dotted in read_forbidden():
-        module_name = dotted.rpartition(".")[0]
-        try:
-            module = importlib.import_module(module_name)
-        except Exception:  # a name the course does not have
-            continue
-        files += landlock.module_files(module)
+    files = reference_files(read_forbidden())
     also = [p for p in sys.path if p] + [os.getcwd()]
     for key in ("HOME", "TMPDIR", "IPYTHONDIR", "MPLCONFIGDIR"):
         if os.environ.get(key):

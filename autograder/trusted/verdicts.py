@@ -38,6 +38,7 @@ import io
 import json
 import os
 import shutil
+import sys
 import time
 import traceback
 import uuid
@@ -659,7 +660,6 @@ class TrustedTests:
         other module the student named is never imported here (importing
         runs its code in the grader)."""
         import importlib
-        import sys
         if not isinstance(name, str) or "__main__" in name:
             return None
         if name in sys.modules:
@@ -885,13 +885,21 @@ def _patched_checks(ns):
     patched.__doc__ = original.__doc__
     patched.__name__ = "assert_not_delegating"
     names = [k for k, v in ns.items() if v is original]
-    checks.assert_not_delegating = patched
+    # The package's own helpers call it too (a network's check calls it
+    # on each layer): every module of course_utils.checks gets the patch.
+    modules = [m for n, m in list(sys.modules.items())
+               if (n == "course_utils.checks" or
+                   n.startswith("course_utils.checks.")) and
+               getattr(m, "assert_not_delegating", None) is original]
+    for module in modules:
+        module.assert_not_delegating = patched
     for name in names:
         ns[name] = patched
     try:
         yield
     finally:
-        checks.assert_not_delegating = original
+        for module in modules:
+            module.assert_not_delegating = original
         for name in names:
             if ns.get(name) is patched:
                 ns[name] = original
