@@ -120,9 +120,13 @@ def grade(courses, assignment, timeout=600, tool="nbgrader", jobs=1):
 def grade_both(autograder_course, nbgrader_courses, assignment, jobs=1,
                timeout=900):
     """``course-autograder grade`` of one course and stock nbgrader of
-    others, all at once; returns (autograder result, nbgrader result)."""
+    others, all at once; returns (autograder result, nbgrader result).
+    nbgrader is the reference for the scores only: it writes no feedback
+    and no CSV (nobody reads them, and feedback costs a second or so a
+    notebook)."""
     ours = _start(autograder_course, assignment, "autograder", jobs)
-    theirs = [_start(c, assignment, "nbgrader", 1) for c in nbgrader_courses]
+    theirs = [_start(c, assignment, "nbgrader-scores", 1)
+              for c in nbgrader_courses]
     ours = _merge([_finish(ours, timeout)])
     return ours, _merge([_finish(run, timeout) for run in theirs])
 
@@ -175,8 +179,9 @@ def _merge(results):
     return merged
 
 
-def _run_nbgrader(course, assignment, out_json):
-    """The subprocess side of grade(): nbgrader's Python API, once."""
+def _run_nbgrader(course, assignment, out_json, scores_only=False):
+    """The subprocess side of grade(): nbgrader's Python API, once;
+    ``scores_only``: autograde only (no feedback, no CSV)."""
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
@@ -204,13 +209,13 @@ def _run_nbgrader(course, assignment, out_json):
         result = api.autograde(assignment, student, force=True, create=True)
         if not result["success"]:
             errors[student] = result.get("error") or result.get("log")
-    result = api.generate_feedback(assignment, force=True)
-    if not result["success"]:
-        errors["feedback"] = result.get("error") or result.get("log")
-
     csv_path = course / "grades.csv"
-    with Gradebook(coursedir.db_url) as gb:
-        CsvExportPlugin(config=config, to=str(csv_path)).export(gb)
+    if not scores_only:
+        result = api.generate_feedback(assignment, force=True)
+        if not result["success"]:
+            errors["feedback"] = result.get("error") or result.get("log")
+        with Gradebook(coursedir.db_url) as gb:
+            CsvExportPlugin(config=config, to=str(csv_path)).export(gb)
     _write_result(course, coursedir.db_url, assignment, students, csv_path,
                   errors, out_json)
 
@@ -291,7 +296,8 @@ if __name__ == "__main__":
     if sys.argv[4:5] == ["autograder"]:
         _run_autograder(*sys.argv[1:4], int(sys.argv[5]))
     else:
-        _run_nbgrader(*sys.argv[1:4])
+        _run_nbgrader(*sys.argv[1:4],
+                      scores_only=sys.argv[4:5] == ["nbgrader-scores"])
 
 
 def graded_once(request, tmp_path_factory, name, build):
