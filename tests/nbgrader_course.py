@@ -301,20 +301,22 @@ if __name__ == "__main__":
 
 
 def graded_once(request, tmp_path_factory, name, build):
-    """build(folder)'s result, computed once per test session.
+    """build(folder)'s result (JSON data), computed once per test session.
 
     Under pytest-xdist every worker that asks for it gets the same result:
     the first builds it (grading is the slow part) while the others wait
     on a lock, then read the cached JSON.  A failure is cached too, so the
-    other workers fail fast instead of grading again.
+    other workers fail fast instead of grading again.  Without xdist the
+    cache still holds: a module-scoped fixture set up again after tests
+    of other modules (tests/conftest.py orders them so) grades nothing.
     """
     import fcntl
 
     import pytest
 
-    if not hasattr(request.config, "workerinput"):  # not under xdist
-        return build(tmp_path_factory.mktemp(name))
-    shared = tmp_path_factory.getbasetemp().parent
+    shared = tmp_path_factory.getbasetemp()
+    if hasattr(request.config, "workerinput"):  # this run's, not a worker's
+        shared = shared.parent
     cache = shared / f"{name}.json"
     with open(shared / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
