@@ -18,6 +18,7 @@ Run as a script (what ``grade`` does in a subprocess):
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -148,6 +149,8 @@ def _start(course, assignment, tool, jobs):
          tool, str(jobs)],
         cwd=course, env=env, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True,
+        # its own process group: a timeout stops the grader's workers too
+        start_new_session=True,
     )
     return proc, out_json
 
@@ -157,7 +160,7 @@ def _finish(run, timeout):
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
         stdout, stderr = proc.communicate()
     if proc.returncode != 0 or not out_json.exists():
         raise RuntimeError(f"grading failed: {out_json.parent} "
