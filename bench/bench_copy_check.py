@@ -5,7 +5,7 @@ The grader notes an answer whose code reads like a reference kernel's
 never a reason to hold points).  This measures its false-positive rate
 on correct answers: each chapter's solution cells and the right answers
 in other styles that the chapter's grading test keeps at full marks (the
-``ALT``/``RIGHT*`` string constants of tests/test_chNN_grading.py), each
+``ALT``/``RIGHT*`` string constants of tests/chapters/chNN.py), each
 checked against the reference kernels that chapter's tests forbid.
 
     python bench/bench_copy_check.py
@@ -32,7 +32,7 @@ def right_answers(chapter):
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type == "code" and meta.get("solution"):
             out.append((f"solution {meta['grade_id']}", cell.source))
-    test = REPO / "tests" / f"test_ch{chapter}_grading.py"
+    test = REPO / "tests" / "chapters" / f"ch{chapter}.py"
     tree = ast.parse(test.read_text())
     for node in tree.body:
         if not isinstance(node, ast.Assign):

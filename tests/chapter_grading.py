@@ -1,25 +1,28 @@
 """What every chapter's grader-power test checks of its graded batch.
 
-A chapter's tests/test_chNN_grading.py grades a batch of students
-through ``course-autograder grade``, the production grader, while stock
+tests/test_chapters.py grades each chapter's batch of students through
+``course-autograder grade``, the production grader, while stock
 ``nbgrader autograde`` grades the same submissions as the reference
 (tests/test_grading_parity.py compares the two cell by cell).  The
-batch: ``stub``: the blank release, ``solution``, ``wrongK``:
-the K-th mistake of each exercise, and right answers in other styles)
-and describes it with a ``Chapter``: the notebook, ``{exercise: {graded
-cell: points}}`` and ``{exercise: [(what, code, score, ...)]}`` of
-mistakes.  The checks here are the ones all chapters share; each
-chapter keeps its own test functions (and whatever only it checks) and
-calls them.  ``result`` is what nbgrader_course.grade returned.
+batch (``stub``: the blank release, ``solution``, ``wrongK``: the K-th
+mistake of each exercise, and right answers in other styles) is data in
+tests/chapters/chNN.py and is described by a ``Chapter``: the notebook,
+``{exercise: {graded cell: points}}``, ``{exercise: [(what, code,
+score, ...)]}`` of mistakes and the pinned scores of any other student.
+``result`` is what nbgrader_course.grade returned.
 """
+import contextlib
 import csv
-from dataclasses import dataclass
+import io
+import linecache
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
 from nbgrader_course import ROOT, failure_messages, fill, grade_both
-from nbgrader_course import make_course, solution_sources, submit
+from nbgrader_course import grade_id, make_course, solution_sources, submit
 
 
 def grade_batch(folder, assignment, students):
@@ -73,6 +76,9 @@ class Chapter:
     nb_name: str
     exercises: dict
     wrong: dict
+    # {student: {exercise: score}} for students the wrongK rule does not
+    # describe (a wrong student with extra broken cells, mixed students)
+    pinned: dict = field(default_factory=dict)
 
     @property
     def total(self):
@@ -82,6 +88,8 @@ class Chapter:
         """{exercise: expected score} for a student of the batch."""
         full = {ex: sum(cells.values())
                 for ex, cells in self.exercises.items()}
+        if student in self.pinned:
+            return dict(self.pinned[student])
         if student == "stub":
             return dict.fromkeys(self.exercises, 0)
         k = student.removeprefix("wrong")
@@ -101,11 +109,11 @@ class Chapter:
         return {ex: sum(cells[name][0] for name in names)
                 for ex, names in self.exercises.items()}
 
-    @staticmethod
-    def autograded(result, student):
+    def autograded(self, result, student):
         """Path of one student's autograded notebook."""
         return next(p for p in result["autograded"]
-                    if Path(p).parts[-3] == student)
+                    if Path(p).parts[-3] == student
+                    and Path(p).stem == self.nb_name)
 
     def messages(self, result, student, joined=False):
         """{grade id: the error text a student reads}; ``joined``: its
@@ -193,3 +201,59 @@ class Chapter:
         pages = [Path(p) for p in result["feedback"]]
         assert {p.parts[-3] for p in pages} == set(result["scores"])
         return next(p for p in pages if p.parts[-3] == student).read_text()
+
+
+class Failed(str):
+    """What a graded cell that raised shows (any exception, not only a
+    failed check)."""
+
+
+def run_cells(folder, notebook, sources):
+    """{graded cell: what it shows} when folder's notebook runs sources,
+    here, in one namespace, without a kernel.
+
+    folder: the release (its visible tests, as Validate runs them) or the
+    solutions (the graded cells with their hidden tests, as nbgrader's
+    autograde runs them).  sources: {solution cell: code}.  The setup
+    cell (its % magics dropped), the answers and the graded cells run in
+    order, in that folder (demo cells left out, as for the graded
+    students).  A cell shows what it printed, then, when it failed, the
+    block a learner reads (the cell's question and the message), as a
+    ``Failed`` string.  An answer cell that raises is left as it is: the
+    graded cells then fail on what it did not define.
+    """
+    import nbformat
+
+    folder = Path(folder)
+    nb = nbformat.read(folder / notebook, 4)
+    namespace, shown = {"__name__": "__main__"}, {}
+    with contextlib.chdir(folder), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for n, cell in enumerate(nb.cells):
+            meta = cell.metadata.get("nbgrader", {})
+            gid = grade_id(cell)
+            if cell.cell_type != "code" or not (gid == "setup" or
+                                                meta.get("grade") or
+                                                meta.get("solution")):
+                continue
+            code = sources[gid] if meta.get("solution") else "\n".join(
+                line for line in cell.source.splitlines()
+                if not line.lstrip().startswith("%"))
+            # a name linecache knows, so a check can quote its question
+            name = f"<{folder.parent.name}/{folder.name} cell {n}>"
+            linecache.cache[name] = (len(code), None,
+                                     code.splitlines(True), name)
+            out = io.StringIO()
+            try:
+                with contextlib.redirect_stdout(out):
+                    exec(compile(code, name, "exec"), namespace)
+            except Exception as exc:  # what IPython would show
+                if meta.get("grade"):
+                    render = getattr(exc, "_render_traceback_", None)
+                    shown[gid] = Failed(out.getvalue() + (
+                        "\n".join(render()) if render
+                        else f"{type(exc).__name__}: {exc}"))
+            else:
+                if meta.get("grade"):
+                    shown[gid] = out.getvalue()
+    return shown

@@ -28,3 +28,55 @@ def pytest_xdist_make_scheduler(config, log):
             return nodeid
 
     return OneWorkerPerGroupedModule(config, log)
+
+
+# Tests that build a batch shared by many others (a graded chapter, a
+# red-team batch): {module: the fixture whose value is the batch}.  The
+# batch's key is the module and the fixture's parameter (a chapter, an
+# isolation level).
+BATCHES = {"test_chapters.py": "grade", "test_grading_parity.py": None,
+           "test_grading_parity_features.py": "graded",
+           "test_autograder_redteam.py": "batch",
+           "test_autograder_trust.py": "batch",
+           "test_autograder_hardening.py": "batch"}
+# Which batch of a module a test reads: its parameter of these names.
+BATCH_PARAMS = ("name", "batch")
+
+
+def _batch_of(item):
+    module = item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+    if module not in BATCHES:
+        return None
+    fixture = BATCHES[module]
+    if fixture and fixture not in item.fixturenames:
+        return None
+    params = getattr(item, "callspec", None)
+    params = params.params if params else {}
+    key = next((params[p] for p in BATCH_PARAMS if p in params), None)
+    # the chapters' grading runs are shared by two modules
+    if module in ("test_chapters.py", "test_grading_parity.py"):
+        module = "chapters"
+    return module, key
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Start the long runs first, so that two of them never end last on
+    one worker while the others idle: the browser module (one worker
+    runs it all), then the first test of every shared batch (it grades
+    the batch; the other workers grade theirs meanwhile), then the tests
+    that need no batch, and last the other tests of the batches (by
+    then graded, so nobody waits on another worker's lock)."""
+    browser, first, plain, later, seen = [], [], [], [], set()
+    for item in items:
+        batch = _batch_of(item)
+        if item.nodeid.split("::", 1)[0].endswith(GROUPED_MODULES):
+            browser.append(item)
+        elif batch is None:
+            plain.append(item)
+        elif batch in seen:
+            later.append(item)
+        else:
+            seen.add(batch)
+            first.append(item)
+    items[:] = browser + first + plain + later

@@ -18,6 +18,7 @@ Run as a script (what ``grade`` does in a subprocess):
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -120,9 +121,13 @@ def grade(courses, assignment, timeout=600, tool="nbgrader", jobs=1):
 def grade_both(autograder_course, nbgrader_courses, assignment, jobs=1,
                timeout=900):
     """``course-autograder grade`` of one course and stock nbgrader of
-    others, all at once; returns (autograder result, nbgrader result)."""
+    others, all at once; returns (autograder result, nbgrader result).
+    nbgrader is the reference for the scores only: it writes no feedback
+    and no CSV (nobody reads them, and feedback costs a second or so a
+    notebook)."""
     ours = _start(autograder_course, assignment, "autograder", jobs)
-    theirs = [_start(c, assignment, "nbgrader", 1) for c in nbgrader_courses]
+    theirs = [_start(c, assignment, "nbgrader-scores", 1)
+              for c in nbgrader_courses]
     ours = _merge([_finish(ours, timeout)])
     return ours, _merge([_finish(run, timeout) for run in theirs])
 
@@ -144,6 +149,8 @@ def _start(course, assignment, tool, jobs):
          tool, str(jobs)],
         cwd=course, env=env, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True,
+        # its own process group: a timeout stops the grader's workers too
+        start_new_session=True,
     )
     return proc, out_json
 
@@ -153,7 +160,7 @@ def _finish(run, timeout):
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
         stdout, stderr = proc.communicate()
     if proc.returncode != 0 or not out_json.exists():
         raise RuntimeError(f"grading failed: {out_json.parent} "
@@ -175,8 +182,9 @@ def _merge(results):
     return merged
 
 
-def _run_nbgrader(course, assignment, out_json):
-    """The subprocess side of grade(): nbgrader's Python API, once."""
+def _run_nbgrader(course, assignment, out_json, scores_only=False):
+    """The subprocess side of grade(): nbgrader's Python API, once;
+    ``scores_only``: autograde only (no feedback, no CSV)."""
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
@@ -204,13 +212,13 @@ def _run_nbgrader(course, assignment, out_json):
         result = api.autograde(assignment, student, force=True, create=True)
         if not result["success"]:
             errors[student] = result.get("error") or result.get("log")
-    result = api.generate_feedback(assignment, force=True)
-    if not result["success"]:
-        errors["feedback"] = result.get("error") or result.get("log")
-
     csv_path = course / "grades.csv"
-    with Gradebook(coursedir.db_url) as gb:
-        CsvExportPlugin(config=config, to=str(csv_path)).export(gb)
+    if not scores_only:
+        result = api.generate_feedback(assignment, force=True)
+        if not result["success"]:
+            errors["feedback"] = result.get("error") or result.get("log")
+        with Gradebook(coursedir.db_url) as gb:
+            CsvExportPlugin(config=config, to=str(csv_path)).export(gb)
     _write_result(course, coursedir.db_url, assignment, students, csv_path,
                   errors, out_json)
 
@@ -291,24 +299,27 @@ if __name__ == "__main__":
     if sys.argv[4:5] == ["autograder"]:
         _run_autograder(*sys.argv[1:4], int(sys.argv[5]))
     else:
-        _run_nbgrader(*sys.argv[1:4])
+        _run_nbgrader(*sys.argv[1:4],
+                      scores_only=sys.argv[4:5] == ["nbgrader-scores"])
 
 
 def graded_once(request, tmp_path_factory, name, build):
-    """build(folder)'s result, computed once per test session.
+    """build(folder)'s result (JSON data), computed once per test session.
 
     Under pytest-xdist every worker that asks for it gets the same result:
     the first builds it (grading is the slow part) while the others wait
     on a lock, then read the cached JSON.  A failure is cached too, so the
-    other workers fail fast instead of grading again.
+    other workers fail fast instead of grading again.  Without xdist the
+    cache still holds: a module-scoped fixture set up again after tests
+    of other modules (tests/conftest.py orders them so) grades nothing.
     """
     import fcntl
 
     import pytest
 
-    if not hasattr(request.config, "workerinput"):  # not under xdist
-        return build(tmp_path_factory.mktemp(name))
-    shared = tmp_path_factory.getbasetemp().parent
+    shared = tmp_path_factory.getbasetemp()
+    if hasattr(request.config, "workerinput"):  # this run's, not a worker's
+        shared = shared.parent
     cache = shared / f"{name}.json"
     with open(shared / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

@@ -8,9 +8,7 @@ opens and export works), nothing is left in the shared temporary
 folders, every worker answered (no submission failed), and what each
 submission cost the grader in time and memory stays bounded.
 """
-import fcntl
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -23,7 +21,7 @@ from autograder.sandbox import isolation as sandbox
 from autograder.cli import main
 from autograder.course import Course
 from autograder.grading import grade
-from nbgrader_course import failure_messages
+from nbgrader_course import failure_messages, graded_once
 from redteam_hardening.submissions import build, litter_name
 from redteam_trust.course import ASSIGNMENT, NOTEBOOK, TOTAL, make_course
 from redteam_trust.course import submit
@@ -112,18 +110,10 @@ def batch(request, tmp_path_factory):
     if isolation == "bwrap" and not sandbox.bwrap_works():
         pytest.skip("needs bubblewrap with namespaces: "
                     "apt-get install bubblewrap")
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent
-    shared = base / f"ag-hardening-{isolation}"
-    shared.mkdir(exist_ok=True)
-    with open(shared / "lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        done = shared / "rows.json"
-        if not done.exists():
-            done.write_text(json.dumps(_grade_batch(shared / "course",
-                                                    isolation)))
-        data = json.loads(done.read_text())
+    data = graded_once(request, tmp_path_factory,
+                       f"ag-hardening-{isolation}",
+                       lambda folder: _grade_batch(folder / "course",
+                                                   isolation))
     data["isolation"] = isolation
     data["cases"] = {c.name: c for c in build(Path(data["root"]))}
     return data

@@ -3,9 +3,6 @@
 Every submission is asserted to its exact score and flag.  The whole
 batch is graded by a single `grade` call with 5 s cell timeouts.
 """
-import fcntl
-import json
-import os
 import socket
 import threading
 from pathlib import Path
@@ -18,6 +15,7 @@ from autograder.cli import main
 from autograder.course import Course
 from autograder.grading import grade
 from autograder.gradebook.integrity import gradebook_mismatches
+from nbgrader_course import graded_once
 from redteam.course import ASSIGNMENT, make_course, submit
 from redteam.submissions import build
 
@@ -65,20 +63,11 @@ def _grade_batch(root, port):
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory, listener):
+def batch(request, tmp_path_factory, listener):
     """Grade every red-team submission once, shared by xdist workers."""
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # this run's folder, shared by its workers
-    shared = base / "ag-redteam"
-    shared.mkdir(exist_ok=True)
-    with open(shared / "lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        done = shared / "rows.json"
-        if not done.exists():
-            data = _grade_batch(shared / "course", listener)
-            done.write_text(json.dumps(data))
-        data = json.loads(done.read_text())
+    data = graded_once(request, tmp_path_factory, "ag-redteam",
+                       lambda folder: _grade_batch(folder / "course",
+                                                   listener))
     root = Path(data["root"])
     return {"course": Course(root), "rows": data["rows"],
             "cases": build(root, listener),

@@ -7,9 +7,6 @@ blank victims in one batch per isolation level and pinned to its exact
 raw verdict (the executed notebook's test cells), recorded score and
 flag.
 """
-import fcntl
-import json
-import os
 from pathlib import Path
 
 import nbformat
@@ -19,7 +16,7 @@ from autograder.sandbox import isolation as sandbox
 from autograder.cli import main
 from autograder.course import Course
 from autograder.grading import grade
-from nbgrader_course import failure_messages
+from nbgrader_course import failure_messages, graded_once
 from redteam_trust.course import ASSIGNMENT, NOTEBOOK, TOTAL, make_course
 from redteam_trust.course import submit
 from redteam_trust.submissions import build
@@ -81,18 +78,9 @@ def batch(request, tmp_path_factory):
     if isolation == "bwrap" and not sandbox.bwrap_works():
         pytest.skip("needs bubblewrap with namespaces: "
                     "apt-get install bubblewrap")
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent
-    shared = base / f"ag-trust-{isolation}"
-    shared.mkdir(exist_ok=True)
-    with open(shared / "lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        done = shared / "rows.json"
-        if not done.exists():
-            done.write_text(json.dumps(_grade_batch(shared / "course",
-                                                    isolation)))
-        data = json.loads(done.read_text())
+    data = graded_once(request, tmp_path_factory, f"ag-trust-{isolation}",
+                       lambda folder: _grade_batch(folder / "course",
+                                                   isolation))
     data["isolation"] = isolation
     data["cases"] = {c.name: c for c in build(Path(data["root"]))}
     return data

@@ -1,24 +1,18 @@
-"""Does the chapter 05 autograder separate right answers from wrong ones?
+"""Chapter 05, a multi-layer perceptron: its grading batch as data.
 
-The design of tests/test_ch01_grading.py: one nbgrader process per core,
-each in a temporary copy of the course, grades a batch of students: the
-blank release (0 on every graded cell), the solution (full marks), an
-"alt" student whose every answer is right in another style (full marks),
-and "wrong" students, the k-th carrying the k-th plausible mistake of
-every exercise at once (their ungraded demo cells dropped).  Each
-exercise's score is pinned, so a mistake costs that exercise's points and
-no other's: the train_mlp and init_params cells run the student's
-function with correct versions of the earlier helpers.
+The wrong students carry one plausible mistake in every exercise (the
+k-th wrong version of each); "alt" and "alt2" answer every exercise
+right in other styles (loops, other names, other containers) and keep
+full marks.  The train_mlp and init_params cells run the student's
+function with correct versions of the earlier helpers, so a mistake
+costs its own exercise's points only.  See tests/chapters/__init__.py
+for the fields.
 """
-
-import pytest
-
-from chapter_grading import Chapter, grade_batch, wrong_students
-from nbgrader_course import graded_once
+from chapter_grading import Chapter, wrong_students
+from chapters import chapter
 
 ASSIGNMENT = "05_mlp"
-NOTEBOOK = f"{ASSIGNMENT}.ipynb"
-NB_NAME = ASSIGNMENT
+POINTS = 27
 
 # Exercise (= its solution cell's grade id) -> graded cells and points.
 EXERCISES = {
@@ -38,7 +32,6 @@ EXERCISES = {
                         "test_momentum_steps": 2},
     "adam_update": {"test_adam_first_step": 1, "test_adam_steps": 2},
 }
-TOTAL = sum(sum(cells.values()) for cells in EXERCISES.values())
 
 # A straightforward train_mlp in raw NumPy; wrong variants edit one line.
 TRAIN = '''
@@ -612,130 +605,73 @@ def sgd_update(params, grads, lr):
 }
 BROKEN_ZERO = dict(init_params=0, bce_loss=0, minibatches=0, sgd_update=0)
 
-CHAPTER = Chapter(NB_NAME, EXERCISES, WRONG)
-_expected = CHAPTER.expected
 
 
-def _build_and_grade(folder):
-    """The batch: the other correct styles (their answer cells only),
-    then the wrong students."""
-    def students(right):
-        def own(sources):
-            return {ex: code.strip() + "\n" for ex, code in sources.items()}
-        wrong = wrong_students(right, WRONG, N_WRONG)
-        wrong[BROKEN_STUDENT][1].update(own(BROKEN))
-        return [("alt", own(ALT)), ("alt2", own(ALT2))] + wrong
-    return grade_batch(folder, ASSIGNMENT, students)
+def students(right):
+    """The other correct styles (their answer cells only), then the wrong
+    students, one of them with helpers that do not run."""
+    def own(sources):
+        return {ex: code.strip() + "\n" for ex, code in sources.items()}
+    wrong = wrong_students(right, WRONG, N_WRONG)
+    wrong[BROKEN_STUDENT][1].update(own(BROKEN))
+    return [("alt", own(ALT)), ("alt2", own(ALT2))] + wrong
 
 
-@pytest.fixture(scope="session")
-def graded(tmp_path_factory, request):
-    """Grade the batch once, even when several xdist workers ask for it."""
-    return graded_once(request, tmp_path_factory, "ch05_grading",
-                       _build_and_grade)
-
-
-_by_exercise = CHAPTER.by_exercise
-
-
-def _messages(result, student):
-    """{grade_id: error text} of one student's autograded notebook, its
-    wrapped lines joined."""
-    return CHAPTER.messages(result, student, joined=True)
-
-
-def test_every_student_was_graded(graded):
-    """Did autograde run for every student without errors?"""
-    assert graded["errors"] == {}
-    students = {"stub", "solution", "alt", "alt2"} | {
-        f"wrong{k}" for k in range(N_WRONG)}
-    assert set(graded["scores"]) == students
-
-
-def test_points_and_cells(graded):
-    """Are the graded cells and their points the ones the tests expect?"""
-    CHAPTER.check_points_and_cells(graded)
-    assert TOTAL == 27 and len(EXERCISES) >= 6
-
-
-def test_blank_release_scores_zero_everywhere(graded):
-    """Does the unmodified release score 0 on every autograded cell?"""
-    CHAPTER.check_blank_scores_zero(graded)
-
-
-@pytest.mark.parametrize("student", ["solution", "alt", "alt2"])
-def test_right_answers_score_full_marks(graded, student):
-    """Do the solution and the right answers in two other styles get full
-    marks?"""
-    CHAPTER.check_full_marks(graded, student)
-
-
-def test_helpers_that_do_not_run_cost_only_their_own_points(graded):
-    """Do helpers with a syntax error or no code cost their own points
-    only, while train_mlp, run with correct helpers in their place, loses
-    exactly what its own mistake (biases never stepped) costs, for that
-    reason?"""
-    student = f"wrong{BROKEN_STUDENT}"
-    assert _by_exercise(graded, student) == dict(
-        CHAPTER.expected(student), **BROKEN_ZERO)
-    messages = _messages(graded, student)
-    assert "test_train_mlp_digits" not in messages
-    for gid in ("test_train_mlp_reference", "test_train_mlp_xnor"):
-        assert "NameError" not in messages[gid]
-        assert "bias" in messages[gid]
-
-
-@pytest.mark.parametrize(
-    "k", sorted(set(range(N_WRONG)) - {BROKEN_STUDENT}))
-def test_wrong_answers_lose_their_exercise_points(graded, k):
-    """Does each plausible mistake cost its own exercise's points, only?"""
-    CHAPTER.check_wrong_student(graded, k)
-
-
-def test_every_mistake_loses_points():
-    """Is every listed mistake expected to lose at least one point?"""
-    CHAPTER.check_every_mistake_loses_points()
-
-
-def test_students_read_what_went_wrong(graded):
-    """Do a few mistakes get messages naming the cause, without numbers?"""
-    wrong0, wrong1 = _messages(graded, "wrong0"), _messages(graded, "wrong1")
+RIGHT = ["alt", "alt2"]
+# The helpers that do not run cost their own points only; train_mlp, run
+# with correct helpers in their place, loses what its own mistake costs.
+PINNED = {f"wrong{BROKEN_STUDENT}": dict(
+    Chapter(ASSIGNMENT, EXERCISES, WRONG).expected(f"wrong{BROKEN_STUDENT}"),
+    **BROKEN_ZERO)}
+MESSAGES = [
     # variance 1/fan_out; drops the last batch
-    assert "not 1/fan_in" in wrong0["test_xavier_init_scale"]
-    assert "keep the last, smaller batch" in wrong0["test_minibatches_cover"]
+    ("wrong0", "test_xavier_init_scale", "not 1/fan_in", ()),
+    ("wrong0", "test_minibatches_cover", "keep the last, smaller batch", ()),
     # no clipping; new arrays instead of in place; t incremented late
-    assert "clip a to" in wrong1["test_bce_loss_clipping"]
-    assert "put a new array into params" in wrong1[
-        "test_sgd_update_in_place"]
-    assert "NaN or infinity" in wrong1["test_adam_first_step"]
+    ("wrong1", "test_bce_loss_clipping", "clip a to", ()),
+    ("wrong1", "test_sgd_update_in_place", "put a new array into params",
+     ()),
+    ("wrong1", "test_adam_first_step", "NaN or infinity", ()),
     # momentum's velocity not kept
-    assert "store the velocity" in _messages(graded, "wrong2")[
-        "test_momentum_first_steps"]
+    ("wrong2", "test_momentum_first_steps", "store the velocity", ()),
     # the blank release says what to do
-    assert "NotImplementedError" in _messages(graded, "stub")[
-        "test_train_mlp_digits"]
-
-
-def test_training_mistakes_read_their_cause(graded):
-    """Do the mistakes the visible tests were built to catch (rng
-    ignored, layers drawn backwards, t per parameter, unweighted epoch
-    loss, biases never stepped, no shuffle) say so in the student's
-    words?"""
-    wrong = {k: _messages(graded, f"wrong{k}") for k in (2, 3, 4, 5)}
-    assert "drew W2 before W1" in wrong[2]["test_init_params_draws"]
-    assert "the same weights twice from one generator" in wrong[4][
-        "test_xavier_init_draws"]
-    assert "not once per parameter" in wrong[2]["test_adam_first_step"]
-    for k in (3, 4):            # a generator of its own, seeded or not
-        assert "did not draw from the rng it was given" in wrong[k][
-            "test_init_params_draws"]
+    ("stub", "test_train_mlp_digits", "NotImplementedError", ()),
+    # what the visible tests were built to catch: rng ignored, layers
+    # drawn backwards, t per parameter, unweighted epoch loss, biases
+    # never stepped, no shuffle
+    ("wrong2", "test_init_params_draws", "drew W2 before W1", ()),
+    ("wrong4", "test_xavier_init_draws",
+     "the same weights twice from one generator", ()),
+    ("wrong2", "test_adam_first_step", "not once per parameter", ()),
+    # a generator of its own, seeded or not
+    ("wrong3", "test_init_params_draws",
+     "did not draw from the rng it was given", ()),
+    ("wrong4", "test_init_params_draws",
+     "did not draw from the rng it was given", ()),
     # 0/1 targets of shape (N,) against the (N, 1) output
-    assert "pass the targets as a column" in wrong[2]["test_train_mlp_xnor"]
-    assert "a plain mean of the batch losses" in wrong[3][
-        "test_train_mlp_reference"]
-    assert "every bias is still zero" in wrong[4]["test_train_mlp_reference"]
-    assert "every bias gets its step" in wrong[4]["test_train_mlp_xnor"]
-    assert "same order every epoch" in wrong[5]["test_train_mlp_reference"]
-    assert "shuffle them every epoch" in wrong[5]["test_train_mlp_digits"]
-    # what a mistake keeps: only the cells it cannot break
-    assert "test_train_mlp_digits" not in wrong[3]
+    ("wrong2", "test_train_mlp_xnor", "pass the targets as a column", ()),
+    ("wrong3", "test_train_mlp_reference",
+     "a plain mean of the batch losses", ()),
+    ("wrong4", "test_train_mlp_reference", "every bias is still zero", ()),
+    ("wrong4", "test_train_mlp_xnor", "every bias gets its step", ()),
+    ("wrong5", "test_train_mlp_reference", "same order every epoch", ()),
+    ("wrong5", "test_train_mlp_digits", "shuffle them every epoch", ()),
+    # train_mlp judged with correct helpers: its own mistake named, not a
+    # NameError for the helpers that did not run
+    (f"wrong{BROKEN_STUDENT}", "test_train_mlp_reference", "bias",
+     ("NameError",)),
+    (f"wrong{BROKEN_STUDENT}", "test_train_mlp_xnor", "bias",
+     ("NameError",)),
+]
+BLOCKS = False  # the blank release's NotImplementedError is not a check's
+FEEDBACK = ("wrong0", ("xavier_init",), ())
+
+
+def check_what_a_mistake_keeps(graded):
+    """Does a mistake keep the cells it cannot break?"""
+    for student in ("wrong3", f"wrong{BROKEN_STUDENT}"):
+        messages = chapter("ch05").messages(graded, student)
+        assert "test_train_mlp_digits" not in messages, student
+
+
+CHECKS = [check_what_a_mistake_keeps]

@@ -1,13 +1,9 @@
-"""Does the chapter 04 autograder separate right gradients from wrong ones?
+"""Chapter 04, backpropagation: its grading batch as data.
 
-As for chapter 01: one nbgrader process per core, each in a temporary
-copy of the course, grades a batch of students: the blank release (0 on
-every graded cell), the solution (full marks), "wrong" students whose
-k-th notebook carries the k-th plausible mistake of every exercise, and
-"alt" students whose answers are correct in another style (einsum, loops,
-np.where, boolean masks) and must keep full marks.  Every exercise's
-score is pinned, so a mistake must cost exactly its own exercise's points,
-and for many mistakes the message the student sees must name it.
+The wrong students' k-th notebook carries the k-th plausible mistake of
+every exercise, many with the words their message must say; "alt"
+students answer correctly in another style (einsum, loops, np.where,
+boolean masks) and keep full marks.
 
 Exercise 7's tests run the student's two-layer network with the
 reference layers in place of the student's (course_utils.nn's
@@ -15,20 +11,15 @@ reference_layers), so a mistake in a layer costs points in the layer's
 exercise only: the "earlier" students carry the wrong students' layer
 mistakes with the solution's network, which must keep its full marks.
 Some wrong networks call the layers, others are written out in full.
+See tests/chapters/__init__.py for the fields.
 """
-from dataclasses import dataclass
-from pathlib import Path
-
 import nbformat
-import pytest
 
-from chapter_grading import Chapter, grade_batch, wrong_students
-from nbgrader_course import graded_once
-from nbgrader_course import failure_messages
+from chapter_grading import Chapter, wrong_students
+from chapters import chapter
 
 ASSIGNMENT = "04_backpropagation"
-NOTEBOOK = f"{ASSIGNMENT}.ipynb"
-NB_NAME = ASSIGNMENT
+POINTS = 24
 
 # Exercise -> its graded cells and their points.
 EXERCISES = {
@@ -47,7 +38,6 @@ EXERCISES = {
                   "test_two_layer_grads_output": 1,
                   "test_two_layer_grads_hidden": 2},
 }
-TOTAL = sum(sum(cells.values()) for cells in EXERCISES.values())
 
 # Layers written right, for building wrong variants of one function.
 AFFINE_FORWARD = '''
@@ -552,20 +542,6 @@ N_EARLIER = max(len(WRONG[ex]) for ex in
 EARLIER_NAMES = [f"earlier{k}" for k in range(N_EARLIER)]
 
 
-@dataclass(frozen=True)
-class Chapter04(Chapter):
-    def expected(self, student):
-        """As Chapter's; an "earlier" student keeps exercise 7's points."""
-        if student.startswith("earlier"):
-            k = student.removeprefix("earlier")
-            return dict(super().expected(f"wrong{k}"),
-                        two_layer=sum(self.exercises["two_layer"].values()))
-        return super().expected(student)
-
-
-CHAPTER = Chapter04(NB_NAME, EXERCISES, WRONG)
-_expected = CHAPTER.expected
-
 
 def earlier_students(right):
     """[(earlierK, sources)]: wrong student K's layer mistakes, the
@@ -580,123 +556,64 @@ def earlier_students(right):
     return out
 
 
-def _build_and_grade(folder):
-    """The batch (wrong students, then the other correct styles), with
-    every student's failure messages."""
-    def students(right):
-        alts = [(name, dict(right, **{ex: src.strip() + "\n"
-                                      for ex, src in alt.items()}))
-                for name, alt in zip(ALT_NAMES, ALT)]
-        return (wrong_students(right, WRONG, N_WRONG) + alts
-                + earlier_students(right))
-    result = grade_batch(folder, ASSIGNMENT, students)
-    result["messages"] = {
-        Path(p).parts[-3]: failure_messages(p) for p in result["autograded"]
-        if Path(p).name == NOTEBOOK}
-    return result
+def students(right):
+    """Wrong students, the other correct styles, the earlier students."""
+    alts = [(name, dict(right, **{ex: src.strip() + "\n"
+                                  for ex, src in alt.items()}))
+            for name, alt in zip(ALT_NAMES, ALT)]
+    return (wrong_students(right, WRONG, N_WRONG) + alts
+            + earlier_students(right))
 
 
-@pytest.fixture(scope="session")
-def graded(tmp_path_factory, request):
-    """Grade the batch once, even when several xdist workers ask for it."""
-    return graded_once(request, tmp_path_factory, "ch04_grading",
-                       _build_and_grade)
-
-
-_by_exercise = CHAPTER.by_exercise
-
-
-def test_every_student_was_graded(graded):
-    """Did autograde run for every student without errors?"""
-    assert graded["errors"] == {}
-    students = ({"stub", "solution"} | {f"wrong{k}" for k in range(N_WRONG)}
-                | set(ALT_NAMES) | set(EARLIER_NAMES))
-    assert set(graded["scores"]) == students
-
-
-def test_points_and_cells(graded):
-    """Are the graded cells and their points the ones the tests expect?"""
-    CHAPTER.check_points_and_cells(graded)
-    assert len(EXERCISES) >= 6 and TOTAL == 24
-
-
-def test_blank_release_scores_zero_everywhere(graded):
-    """Does the unmodified release score 0 on every autograded cell?"""
-    CHAPTER.check_blank_scores_zero(graded)
-
-
-def test_solution_scores_full_marks(graded):
-    """Does the solution notebook score full marks on every cell?"""
-    CHAPTER.check_full_marks(graded, "solution")
-
-
-@pytest.mark.parametrize("name", ALT_NAMES)
-def test_other_correct_styles_keep_full_marks(graded, name):
-    """Do einsum, loops, np.where and boolean masks keep full marks?"""
-    got = _by_exercise(graded, name)
-    assert got == _expected(name), graded["messages"].get(name)
-
-
-def test_every_exercise_has_two_other_correct_styles():
-    """Are at least two correct styles besides the solution pinned for
-    every exercise?"""
-    for ex in EXERCISES:
-        assert sum(ex in alt for alt in ALT) >= 2, ex
-
-
-@pytest.mark.parametrize("name", EARLIER_NAMES)
-def test_a_layer_mistake_costs_only_its_own_exercise(graded, name):
-    """With wrong layers and the solution's network, does exercise 7 keep
-    its 4 points while each layer exercise loses its own?"""
-    got = _by_exercise(graded, name)
-    assert got == _expected(name), graded["messages"].get(name)
-    assert got["two_layer"] == 4
-    assert not {cell for cell in graded["messages"][name]
-                if cell in EXERCISES["two_layer"]}
-    # what the student reads there: a pass that says how it was run
-    shown = _printed(graded, name)["test_two_layer_grads_hidden"]
-    assert ("\u2713 two_layer_loss_and_grads: dW1 and db1 through the ReLU "
-            "(run with the reference layers)") in shown
+RIGHT = ALT_NAMES
+# An "earlier" student loses what wrong student K loses in the layers and
+# keeps exercise 7's points.
+PINNED = {
+    name: dict(Chapter(ASSIGNMENT, EXERCISES, WRONG).expected(f"wrong{k}"),
+               two_layer=sum(EXERCISES["two_layer"].values()))
+    for k, name in enumerate(EARLIER_NAMES)}
+# Each mistake's own words, where it lists them.
+MESSAGES = [(f"wrong{k}", cell, words, ())
+            for variants in WRONG.values()
+            for k, (_, _, _, expect) in enumerate(variants)
+            for cell, words in expect.items()]
+BLOCKS = False  # a student's own code may raise its own error here
+FEEDBACK = ("wrong0", ("numerical_jacobian",), ())
 
 
 def _printed(graded, student):
     """{grade id: what the cell printed} in a student's graded notebook."""
-    path = CHAPTER.autograded(graded, student)
-    nb = nbformat.read(path, 4)
+    nb = nbformat.read(chapter("ch04").autograded(graded, student), 4)
     return {cell.metadata.get("nbgrader", {}).get("grade_id"): "".join(
         o.get("text", "") for o in cell.get("outputs", [])
         if o.get("output_type") == "stream") for cell in nb.cells
         if cell.cell_type == "code"}
 
 
-@pytest.mark.parametrize("k", range(N_WRONG))
-def test_wrong_answers_lose_their_exercise_points(graded, k):
-    """Does each plausible mistake cost its own exercise's points, only?"""
-    CHAPTER.check_wrong_student(graded, k)
+def check_a_layer_mistake_costs_only_its_own_exercise(graded):
+    """With wrong layers and the solution's network, does no cell of
+    exercise 7 fail, and does its pass say how it was run?"""
+    for name in EARLIER_NAMES:
+        messages = chapter("ch04").messages(graded, name)
+        assert not set(messages) & set(EXERCISES["two_layer"]), name
+        shown = _printed(graded, name)["test_two_layer_grads_hidden"]
+        assert ("\u2713 two_layer_loss_and_grads: dW1 and db1 through the "
+                "ReLU (run with the reference layers)") in shown, name
 
 
-MESSAGE_CASES = [
-    (ex, k, cell, words)
-    for ex, variants in WRONG.items()
-    for k, (_, _, _, expect) in enumerate(variants)
-    for cell, words in expect.items()
-]
+def check_every_exercise_has_two_other_correct_styles():
+    """Are at least two correct styles besides the solution pinned for
+    every exercise?"""
+    for ex in EXERCISES:
+        assert sum(ex in alt for alt in ALT) >= 2, ex
 
 
-@pytest.mark.parametrize("ex, k, cell, words", MESSAGE_CASES,
-                         ids=[f"{c[0]}-{c[1]}" for c in MESSAGE_CASES])
-def test_the_message_names_the_mistake(graded, ex, k, cell, words):
-    """Does the student with this mistake read a message that names it?"""
-    text = graded["messages"][f"wrong{k}"].get(cell, "")
-    flat = " ".join(text.split())  # the block is wrapped to fit
-    assert words in flat, (WRONG[ex][k][0], text[-800:])
-
-
-def test_messages_are_plain(graded):
+def check_messages_are_plain(graded):
     """Do the messages stay free of expected numbers and of NumPy noise?"""
-    assert len(MESSAGE_CASES) >= 5
+    assert len(MESSAGES) >= 5
     for k in range(N_WRONG):
-        for cell, text in graded["messages"][f"wrong{k}"].items():
+        messages = chapter("ch04").messages(graded, f"wrong{k}")
+        for cell, text in messages.items():
             last = text.strip().splitlines()[-1]
             # a check's short block, or the student's own code's error
             assert (text.startswith("\u2717 Test failed: ")
@@ -708,11 +625,6 @@ def test_messages_are_plain(graded):
                     assert number not in text, (k, cell, text)
 
 
-def test_every_mistake_loses_points():
-    """Is every listed mistake expected to lose at least one point?"""
-    CHAPTER.check_every_mistake_loses_points()
-
-
-def test_csv_export(graded):
-    """Does the CSV export list every student with the right total?"""
-    CHAPTER.check_csv_export(graded)
+CHECKS = [check_a_layer_mistake_costs_only_its_own_exercise,
+          check_every_exercise_has_two_other_correct_styles,
+          check_messages_are_plain]

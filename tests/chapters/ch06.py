@@ -1,40 +1,30 @@
-"""Does the chapter 06 autograder separate right answers from wrong ones?
+"""Chapter 06, tensor cores: its grading batch as data.
 
-As for chapter 01 (tests/test_ch01_grading.py): one nbgrader process per
-core, each in a temporary copy of the course, grades a batch of students:
-the blank release (0 on every graded cell), the solution (full marks),
-two students answering every exercise correctly in other styles (loops,
-other names, other containers; full marks), and students whose answers
-carry plausible mistakes, one in every exercise (the k-th wrong version
-of each).  Every exercise's expected score is pinned, so a mistake must
-cost exactly that exercise's points and no other's.  The V100 exercise
-is graded against the real hardware outputs that ship in the assignment
-folder, so this also checks that they reach the grading kernel.
+The wrong students carry one plausible mistake in every exercise (the
+k-th wrong version of each); "alt" and "alt2" answer every exercise
+correctly in other styles (loops, other names, other containers, lists
+for tuples) and keep full marks.  The V100 exercise is graded against
+the real hardware outputs that ship in the assignment folder, so this
+also checks that they reach the grading kernel.
 
-More mistakes (EXTRA_WRONG) are graded in this process, by the solution
-notebook's graded cells with their hidden tests, the code nbgrader runs;
-that keeps the nbgrader batch small.  The release's visible test cells
-are also run, as Validate runs them, on every student: what they print
-must agree with grading (a visible failure is a graded failure, with the
-same message), and mistakes a learner can see for themselves (fp16 sums,
-C rounded to fp16, float16 buffers, signed zeros, subnormal alignment)
-must show a failure that names them, never a tick.
+More mistakes (IN_PROCESS) are graded in the test's process, by the
+solution notebook's graded cells with their hidden tests, the code
+nbgrader runs; that keeps the graded batch small.  The release's visible
+test cells are also run, as Validate runs them, on every student: what
+they print must agree with grading (a visible failure is a graded
+failure, with the same message), and mistakes a learner can see for
+themselves (fp16 sums, C rounded to fp16, float16 buffers, signed zeros,
+subnormal alignment) must show a failure that names them, never a tick.
+See tests/chapters/__init__.py for the fields.
 """
-
-import contextlib
-import io
-import linecache
-import os
-
 import nbformat
-import pytest
 
-from chapter_grading import Chapter, grade_batch, wrong_students
-from nbgrader_course import ROOT, grade_id, graded_once, solution_sources
+from chapter_grading import Failed, wrong_students
+from chapters import chapter, visible
+from nbgrader_course import grade_id
 
 ASSIGNMENT = "06_tensor_cores"
-NOTEBOOK = f"{ASSIGNMENT}.ipynb"
-NB_NAME = ASSIGNMENT
+POINTS = 26
 
 # Exercise (its solution cell's grade id) -> graded cells and points.
 EXERCISES = {
@@ -51,7 +41,6 @@ EXERCISES = {
     "update_loss_scale": {"test_loss_scale_overflow": 1,
                           "test_loss_scale_growth": 2},
 }
-TOTAL = sum(sum(cells.values()) for cells in EXERCISES.values())
 
 _V100_START = '''
 def v100_block_fma(a, b, c):
@@ -427,7 +416,7 @@ def update_loss_scale(scale, grads_finite, good_steps, growth_interval=2000,
 # the solution notebook, hidden tests included, run exactly as nbgrader's
 # autograde runs them (see _run_cells).  This keeps the nbgrader batch at
 # five wrong students.
-EXTRA_WRONG = {
+IN_PROCESS = {
     "fp16_fields": [
         ("sign from x < 0 (-0.0 gets sign 0)", '''
 def fp16_fields(x):
@@ -748,250 +737,47 @@ def update_loss_scale(scale, grads_finite, good_steps, growth_interval=2000,
 }
 STYLES = {"alt": ALT, "alt2": ALT2}
 N_WRONG = max(len(v) for v in WRONG.values())
-STUDENTS = ["stub", "solution", *STYLES] + [f"wrong{k}"
-                                            for k in range(N_WRONG)]
 
 
-CHAPTER = Chapter(NB_NAME, EXERCISES, WRONG)
-_expected = CHAPTER.expected
 
-
-def _students(right):
-    """[(name, {solution cell: source})]: the other correct styles, then
-    the wrong students."""
+def students(right):
+    """The other correct styles, then the wrong students."""
     styles = [(name, dict(right, **{ex: src.strip() + "\n"
                                     for ex, src in answers.items()}))
               for name, answers in STYLES.items()]
     return styles + wrong_students(right, WRONG, N_WRONG)
 
 
-def _build_and_grade(folder):
-    """The batch: the other correct styles, then the wrong students."""
-    return grade_batch(folder, ASSIGNMENT, _students)
-
-
-@pytest.fixture(scope="session")
-def graded(tmp_path_factory, request):
-    """Grade the batch once, even when several xdist workers ask for it."""
-    return graded_once(request, tmp_path_factory, "ch06_grading",
-                       _build_and_grade)
-
-
-_by_exercise = CHAPTER.by_exercise
-
-
-def _messages(result, student):
-    """{grade id: the message a student reads}, its wrapped lines joined."""
-    return CHAPTER.messages(result, student, joined=True)
-
-
-def test_every_student_was_graded(graded):
-    """Did autograde run for every student without errors?"""
-    assert graded["errors"] == {}
-    assert set(graded["scores"]) == set(STUDENTS)
-
-
-def test_points_and_cells(graded):
-    """Are the graded cells and their points the ones the tests expect?"""
-    CHAPTER.check_points_and_cells(graded)
-    assert TOTAL == 26 and len(EXERCISES) == 7
-
-
-def test_blank_release_scores_zero_everywhere(graded):
-    """Does the unmodified release score 0 on every autograded cell?"""
-    CHAPTER.check_blank_scores_zero(graded)
-
-
-@pytest.mark.parametrize("student", ["solution", *STYLES])
-def test_right_answers_score_full_marks(graded, student):
-    """Do the solution, and right answers in another style, score full?"""
-    CHAPTER.check_full_marks(graded, student)
-
-
-@pytest.mark.parametrize("k", range(N_WRONG))
-def test_wrong_answers_lose_their_exercise_points(graded, k):
-    """Does each plausible mistake cost its own exercise's points, only?"""
-    CHAPTER.check_wrong_student(graded, k)
-
-
-def test_every_mistake_loses_points():
-    """Is every listed mistake expected to lose at least one point, and
-    does every exercise have at least three of them?"""
-    CHAPTER.check_every_mistake_loses_points()
-
-
-def test_messages_name_the_mistake(graded):
-    """Do the students with mistakes read what is wrong, not a traceback
-    from inside course_utils?"""
-    wrong0, wrong1 = _messages(graded, "wrong0"), _messages(graded, "wrong1")
-    wrong2, wrong3 = _messages(graded, "wrong2"), _messages(graded, "wrong3")
+RIGHT = list(STYLES)
+MESSAGES = [
     # round to nearest where toward zero is asked
-    assert "rounded toward zero" in wrong0["test_v100_block_fma_cases"]
+    ("wrong0", "test_v100_block_fma_cases", "rounded toward zero", ()),
     # no padding: the tile recorder names the fix
-    assert "pad A, B and C with zeros" in wrong0["test_tiled_matmul_padding"]
+    ("wrong0", "test_tiled_matmul_padding", "pad A, B and C with zeros", ()),
     # tiles chained in the wrong order
-    assert "wrong order" in wrong1["test_tiled_matmul_chain"]
+    ("wrong1", "test_tiled_matmul_chain", "wrong order", ()),
     # float32 relative error
-    assert "compute in float64" in wrong1["test_relative_error"]
+    ("wrong1", "test_relative_error", "compute in float64", ()),
     # accumulation in float64 (the order case)
-    assert "round to float32 after every" in wrong1["test_fma_4x4x4_order"]
+    ("wrong1", "test_fma_4x4x4_order", "round to float32 after every", ()),
     # products rounded to fp16: the message names that mistake
-    assert "The products were rounded to fp16" in \
-        wrong0["test_fma_4x4x4_values"]
+    ("wrong0", "test_fma_4x4x4_values", "The products were rounded to fp16",
+     ()),
     # scale grown on an overflow step
-    assert "backoff_factor" in wrong0["test_loss_scale_overflow"]
+    ("wrong0", "test_loss_scale_overflow", "backoff_factor", ()),
     # delegation refused, in words
-    assert "The point of this exercise" in wrong3["test_fma_4x4x4_values"]
-    assert "The point of this exercise" in \
-        _messages(graded, "wrong4")["test_v100_block_fma_hardware"]
+    ("wrong3", "test_fma_4x4x4_values", "The point of this exercise", ()),
+    ("wrong4", "test_v100_block_fma_hardware", "The point of this exercise",
+     ()),
     # subnormals with an implicit 1
-    assert "Subnormal numbers" in wrong1["test_fp16_from_fields"]
-    assert "fp16_fields" in wrong2["test_fp16_fields"]
-    for messages in (wrong0, wrong1, wrong2, wrong3):
-        for text in messages.values():
-            assert text.startswith("\u2717 Test failed: "), text
-            assert "Traceback" not in text, text
-
-
-def test_feedback_html_is_produced(graded):
-    """Is an HTML feedback page generated for every student?"""
-    text = CHAPTER.feedback_text(graded, "wrong0")
-    assert "v100_block_fma" in text and "Test failed" in text
-
-
-def test_csv_export(graded):
-    """Does the CSV export list every student with the right total?"""
-    CHAPTER.check_csv_export(graded)
-
-
-# --------------------------------------------------------------------------
-# The visible tests, as Validate runs them on the release
-# --------------------------------------------------------------------------
-RELEASE = ROOT / "notebooks" / ASSIGNMENT
-SOURCE = ROOT / "solutions" / ASSIGNMENT
-TICK, CROSS = "\u2713", "\u2717 Test failed"
-FORMAT_OK = "format ok; the value is checked when graded"
-
-
-class _Failed(str):
-    """What a graded cell that raised shows (any exception, not only a
-    failed check)."""
-
-
-def _run_cells(folder, sources):
-    """{graded cell: what it shows} when folder's notebook runs sources.
-
-    folder: the release (its visible tests, as Validate runs them) or the
-    solutions (the graded cells with their hidden tests, as nbgrader's
-    autograde runs them).  sources: {solution cell: code}.  The setup
-    cell, the answers and the graded cells run in order, in one
-    namespace, in that folder (demo cells left out, as for the graded
-    students).  A cell shows what it printed, then, when it failed, the
-    block a learner reads (the cell's question and the message), as a
-    _Failed string.
-    """
-    nb = nbformat.read(folder / NOTEBOOK, 4)
-    namespace, shown = {}, {}
-    with contextlib.chdir(folder):
-        for n, cell in enumerate(nb.cells):
-            meta = cell.metadata.get("nbgrader", {})
-            gid = grade_id(cell)
-            if cell.cell_type != "code" or not (gid == "setup" or
-                                                meta.get("grade") or
-                                                meta.get("solution")):
-                continue
-            code = sources[gid] if meta.get("solution") else \
-                cell.source.replace("%matplotlib inline", "")
-            name = f"<{folder.parent.name} cell {n}>"  # for its question
-            linecache.cache[name] = (len(code), None,
-                                     code.splitlines(True), name)
-            out = io.StringIO()
-            try:
-                with contextlib.redirect_stdout(out):
-                    exec(compile(code, name, "exec"), namespace)
-            except Exception as exc:  # what IPython would show
-                if not meta.get("grade"):
-                    raise
-                render = getattr(exc, "_render_traceback_", None)
-                shown[gid] = _Failed(out.getvalue() + (
-                    "\n".join(render()) if render
-                    else f"{type(exc).__name__}: {exc}"))
-            else:
-                if meta.get("grade"):
-                    shown[gid] = out.getvalue()
-    return shown
-
-
-def _right():
-    """{solution cell: source} of the solution."""
-    return solution_sources(nbformat.read(SOURCE / NOTEBOOK, 4))
-
-
-@pytest.fixture(scope="module")
-def visible():
-    """{student: {graded cell: what Validate shows}} for every student of
-    the batch but the blank release."""
-    right = _right()
-    return {name: _run_cells(RELEASE, sources) for name, sources in
-            [("solution", right)] + _students(right)}
-
-
-def _variant(exercise, what):
-    """The student (wrongK) who makes this mistake."""
-    names = [v[0] for v in WRONG[exercise]]
-    return f"wrong{names.index(what)}"
-
-
-def _cells_of(exercise, shown):
-    """{cell: its text, wrapped lines joined} for one exercise's cells."""
-    return {cell: type(shown[cell])(" ".join(shown[cell].split()))
-            for cell in EXERCISES[exercise]}
-
-
-def test_visible_failures_are_graded_failures(graded, visible):
-    """Does every visible test that fails in Validate fail when graded, with
-    the same message (so no visible check says one thing and grading
-    another)?"""
-    for student, shown in visible.items():
-        cells = CHAPTER.cells(graded, student)
-        messages = _messages(graded, student)
-        for cell, text in shown.items():
-            if not isinstance(text, _Failed):
-                continue
-            assert cells[cell][0] == 0, (student, cell, text)
-            assert " ".join(text.split()) in messages[cell], (student, cell)
-
-
-def test_right_answers_see_only_ticks(visible):
-    """Do the solution and the other correct styles (lists for tuples
-    included) pass every visible test, with a tick or the format note?"""
-    for student in ["solution", *STYLES]:
-        for cell, text in visible[student].items():
-            assert not isinstance(text, _Failed), (student, cell, text)
-            assert text.startswith(TICK) or FORMAT_OK in text, (student, cell)
-
-
-def test_format_only_checks_say_so(visible):
-    """Do the mystery-GPU cells, which check only the format in the
-    release, say so instead of showing a tick, for right and wrong values
-    alike?"""
-    for student in ["solution", "wrong0", "wrong3"]:
-        for cell in EXERCISES["mystery_gpu"]:
-            text = visible[student][cell]
-            assert not isinstance(text, _Failed) and TICK not in text, text
-            name = cell.replace("test_mystery_", "mystery_")
-            assert text.strip() == f"{name}: {FORMAT_OK}", text
-
-
-def test_graded_value_checks_say_right(graded):
-    """When graded, do the mystery-GPU cells check the value and say so?"""
-    nb = nbformat.read(CHAPTER.autograded(graded, "solution"), 4)
-    printed = {grade_id(c): "".join(o.get("text", "") for o in c.outputs)
-               for c in nb.cells if c.cell_type == "code"}
-    for cell in EXERCISES["mystery_gpu"]:
-        name = cell.replace("test_mystery_", "mystery_")
-        assert f"{TICK} {name}: right" in printed[cell], printed[cell]
-
+    ("wrong1", "test_fp16_from_fields", "Subnormal numbers", ()),
+    ("wrong2", "test_fp16_fields", "fp16_fields", ()),
+]
+BLOCKS = True
+FEEDBACK = ("wrong0", ("v100_block_fma", "Test failed"), ())
+# Not yet: visible tests print a tick where the hidden tests fail (fp16
+# products or sums, tiles) without saying the value is checked when graded.
+VALIDATE_AGREES = False
 
 # Mistakes a visible test must catch: (exercise, mistake) -> (the cells
 # whose visible test must fail, words of the message the learner reads).
@@ -1033,44 +819,67 @@ VISIBLE_MISTAKES = {
 }
 
 
-@pytest.mark.parametrize("mistake", [
-    m for m in VISIBLE_MISTAKES if m[1] in {v[0] for v in WRONG[m[0]]}],
-    ids=lambda m: f"{m[0]}: {m[1]}")
-def test_visible_tests_catch_the_mistake(visible, mistake):
-    """Does Validate show a failure, naming the mistake, where a learner
-    can see it for themselves (no tick for fp16 sums, C rounded to fp16, a
-    float16 buffer, signed zeros, subnormal alignment)?"""
-    exercise, what = mistake
-    cells, words = VISIBLE_MISTAKES[mistake]
-    shown = _cells_of(exercise, visible[_variant(exercise, what)])
-    cells = list(shown) if cells == "all" else cells
-    for cell in cells:
-        assert isinstance(shown[cell], _Failed), shown[cell]
-        assert CROSS in shown[cell] and TICK not in shown[cell], shown[cell]
-    assert any(words in shown[cell] for cell in cells), shown
+TICK = "\u2713"
+FORMAT_OK = "format ok; the value is checked when graded"
 
 
-@pytest.mark.parametrize("mistake", [(ex, v[0]) for ex, variants in
-                                     EXTRA_WRONG.items() for v in variants],
-                         ids=lambda m: f"{m[0]}: {m[1]}")
-def test_more_mistakes_lose_their_points(mistake):
-    """Does each mistake graded outside the batch cost its exercise's
-    points, and no other's, and does Validate already show a failure that
-    names it, with the message grading gives?"""
-    exercise, what = mistake
-    code, score = next(v[1:3] for v in EXTRA_WRONG[exercise]
-                       if v[0] == what)
-    sources = dict(_right(), **{exercise: code.strip() + "\n"})
-    everything = _run_cells(SOURCE, sources)
-    got = {ex: sum(points for cell, points in cells.items()
-                   if not isinstance(everything[cell], _Failed))
-           for ex, cells in EXERCISES.items()}
-    assert got == dict(CHAPTER.expected("solution"), **{exercise: score})
-    graded = _cells_of(exercise, everything)
-    shown = _cells_of(exercise, _run_cells(RELEASE, sources))
-    cells, words = VISIBLE_MISTAKES[mistake]
-    cells = list(shown) if cells == "all" else cells
-    for cell in cells:
-        assert isinstance(shown[cell], _Failed) and CROSS in shown[cell]
-        assert graded[cell] == shown[cell], (graded[cell], shown[cell])
-    assert any(words in shown[cell] for cell in cells), shown
+def check_every_failure_is_a_block(graded):
+    """Do the students with mistakes read what is wrong, not a traceback
+    from inside course_utils, in every cell they fail?"""
+    for student in ("wrong0", "wrong1", "wrong2", "wrong3"):
+        for text in chapter("ch06").messages(graded, student).values():
+            assert text.startswith("\u2717 Test failed: "), text
+            assert "Traceback" not in text, text
+
+
+def check_visible_failures_are_graded_failures(graded):
+    """Does every visible test that fails in Validate fail when graded,
+    with the same message (so no visible check says one thing and
+    grading another)?"""
+    ch06 = chapter("ch06")
+    for student, shown in visible("ch06").items():
+        cells = ch06.cells(graded, student)
+        messages = ch06.messages(graded, student, joined=True)
+        for cell, text in shown.items():
+            if not isinstance(text, Failed):
+                continue
+            assert cells[cell][0] == 0, (student, cell, text)
+            assert " ".join(text.split()) in messages[cell], (student, cell)
+
+
+def check_right_answers_see_only_ticks():
+    """Do the solution and the other correct styles (lists for tuples
+    included) pass every visible test, with a tick or the format note?"""
+    for student in ["solution", *STYLES]:
+        for cell, text in visible("ch06")[student].items():
+            assert not isinstance(text, Failed), (student, cell, text)
+            assert text.startswith(TICK) or FORMAT_OK in text, (student, cell)
+
+
+def check_format_only_checks_say_so():
+    """Do the mystery-GPU cells, which check only the format in the
+    release, say so instead of showing a tick, for right and wrong values
+    alike?"""
+    for student in ["solution", "wrong0", "wrong3"]:
+        for cell in EXERCISES["mystery_gpu"]:
+            text = visible("ch06")[student][cell]
+            assert not isinstance(text, Failed) and TICK not in text, text
+            name = cell.replace("test_mystery_", "mystery_")
+            assert text.strip() == f"{name}: {FORMAT_OK}", text
+
+
+def check_graded_value_checks_say_right(graded):
+    """When graded, do the mystery-GPU cells check the value and say so?"""
+    nb = nbformat.read(chapter("ch06").autograded(graded, "solution"), 4)
+    printed = {grade_id(c): "".join(o.get("text", "") for o in c.outputs)
+               for c in nb.cells if c.cell_type == "code"}
+    for cell in EXERCISES["mystery_gpu"]:
+        name = cell.replace("test_mystery_", "mystery_")
+        assert f"{TICK} {name}: right" in printed[cell], printed[cell]
+
+
+CHECKS = [check_every_failure_is_a_block,
+          check_visible_failures_are_graded_failures,
+          check_right_answers_see_only_ticks,
+          check_format_only_checks_say_so,
+          check_graded_value_checks_say_right]

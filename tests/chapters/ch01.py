@@ -1,28 +1,19 @@
-"""Does the chapter 01 autograder separate right answers from wrong ones?
+"""Chapter 01, numerical derivatives: its grading batch as data.
 
-One nbgrader process per core, each in a temporary copy of the course,
-grades a batch of students: the blank release (must score 0 on every
-graded cell), the solution (full marks), and students whose answers carry
-plausible mistakes.  Each wrong student has one mistake in every exercise
-(the k-th wrong version of each), so a handful of notebooks covers them
-all; their notebooks drop the ungraded demo and plot cells, which do not
-affect grading.  Every exercise's expected score is pinned, so a mistake must
-cost exactly that exercise's points and no other's.  "Alt" students answer
-correctly in other styles (any grid for choosing h, another rounding order,
-the gradient's dot product) and must keep full marks; a few wrong students'
-messages are read as the student sees them.
+The wrong students carry one plausible mistake in every exercise (the
+k-th wrong version of each); "alt" students answer correctly in other
+styles (any grid for choosing h, another rounding order, the gradient's
+dot product) and keep full marks; "chatty" and "flood" print inside
+forward_difference (a line per call, or more than a cell may keep) and
+keep full marks too.  See tests/chapters/__init__.py for the fields.
 """
-from pathlib import Path
-
 import nbformat
-import pytest
 
-from chapter_grading import Chapter, grade_batch, wrong_students
-from nbgrader_course import graded_once
+from chapter_grading import wrong_students
+from chapters import chapter
 
 ASSIGNMENT = "01_numerical_derivatives"
-NOTEBOOK = f"{ASSIGNMENT}.ipynb"
-NB_NAME = ASSIGNMENT  # the gradebook names a notebook without .ipynb
+POINTS = 15
 
 # Exercise -> its graded cells and their points.
 EXERCISES = {
@@ -36,7 +27,6 @@ EXERCISES = {
     "directional_derivative": {"test_directional_derivative_values": 2,
                                "test_directional_derivative_linear": 1},
 }
-TOTAL = sum(sum(cells.values()) for cells in EXERCISES.values())
 
 # Plausible wrong answers: (what it is, solution cell source, expected
 # score of the exercise).  A score of 0 means every cell of the exercise
@@ -338,27 +328,6 @@ def numerical_gradient(f, x, h=1e-5):
 ]
 
 
-CHAPTER = Chapter(NB_NAME, EXERCISES, WRONG)
-_expected = CHAPTER.expected
-
-
-def _build_and_grade(folder):
-    """The batch: wrong students, then the other correct styles."""
-    def students(right):
-        alts = [(f"alt{k}", dict(right, **{ex: code.strip() + "\n"
-                                           for ex, code in variant.items()}))
-                for k, variant in enumerate(ALT)]
-        # Correct answers that print inside forward_difference: a line
-        # per call, or 300 kB per call (more than a cell may keep).
-        talkers = [(name, dict(right, forward_difference=_print_first(
-            right["forward_difference"], "forward_difference", text)))
-            for name, text in (("chatty", "'checking forward_difference'"),
-                               ("flood", "'x' * 300_000"))]
-        return wrong_students(
-            right, WRONG, N_WRONG, base={"choose_h": RIGHT_CHOOSE_H},
-            cells=lambda ex, code: {SOLUTION_CELL[ex]: code.strip() + "\n"}
-        ) + alts + talkers
-    return grade_batch(folder, ASSIGNMENT, students)
 
 
 def _print_first(source, name, text):
@@ -369,115 +338,89 @@ def _print_first(source, name, text):
     return source.replace(head, f"{head}\n    print({text})", 1)
 
 
-@pytest.fixture(scope="session")
-def graded(tmp_path_factory, request):
-    """Grade the batch once, even when several xdist workers ask for it."""
-    return graded_once(request, tmp_path_factory, "ch01_grading",
-                       _build_and_grade)
+def students(right):
+    """Wrong students, the other correct styles, and two that print."""
+    alts = [(f"alt{k}", dict(right, **{ex: code.strip() + "\n"
+                                       for ex, code in variant.items()}))
+            for k, variant in enumerate(ALT)]
+    # Correct answers that print inside forward_difference: a line per
+    # call, or 300 kB per call, which the 8 calls of its first test cell
+    # take past the 1 MB a cell may keep.  The flood's choose_h sets its
+    # values (the solution's 161 calls would print 48 MB, seconds of
+    # output for both graders to carry, and no new grader path).
+    talkers = [
+        ("chatty", dict(right, forward_difference=_print_first(
+            right["forward_difference"], "forward_difference",
+            "'checking forward_difference'"))),
+        ("flood", dict(right, choose_h=RIGHT_CHOOSE_H,
+                       forward_difference=_print_first(
+                           right["forward_difference"], "forward_difference",
+                           "'x' * 300_000")))]
+    return wrong_students(
+        right, WRONG, N_WRONG, base={"choose_h": RIGHT_CHOOSE_H},
+        cells=lambda ex, code: {SOLUTION_CELL[ex]: code.strip() + "\n"}
+    ) + alts + talkers
 
 
-_by_exercise = CHAPTER.by_exercise
+RIGHT = [f"alt{k}" for k in range(len(ALT))] + ["chatty", "flood"]
 
 
-def test_every_student_was_graded(graded):
-    """Did autograde run for every student without errors?"""
-    assert graded["errors"] == {}
-    students = ({"stub", "solution", "chatty", "flood"}
-                | {f"wrong{k}" for k in range(N_WRONG)}
-                | {f"alt{k}" for k in range(len(ALT))})
-    assert set(graded["scores"]) == students
+def _wrong(exercise, what):
+    """The student (wrongK) who makes this mistake."""
+    return f"wrong{[v[0] for v in WRONG[exercise]].index(what)}"
 
 
-def test_points_and_cells(graded):
-    """Are the graded cells and their points the ones the tests expect?"""
-    CHAPTER.check_points_and_cells(graded)
-    assert TOTAL == 15
+# One short block each (no frames of course_utils), naming the mistake
+# and not another one.
+_PLAIN = ("course_utils", "Traceback")
+MESSAGES = [
+    (_wrong("central_difference", "operator precedence: / 2*h"),
+     "test_central_difference_values", ("h**2", "brackets"),
+     ("a mean", "1/N", "times too") + _PLAIN),
+    (_wrong("forward_difference", "adds h to f(x) instead of stepping x"),
+     "test_forward_difference_values", ("wrong value", "relative error"),
+     ("times too", "a mean") + _PLAIN),
+    (_wrong("numerical_gradient",
+            "integer point: copies x without a float cast"),
+     "test_numerical_gradient_vector", ("integers", "float copy"), _PLAIN),
+    (_wrong("directional_derivative", "moves x in place"),
+     "test_directional_derivative_values", "changed its input `x`",
+     ("wrong value",) + _PLAIN),
+    (_wrong("directional_derivative",
+            "forgets to dot with v (returns the gradient)"),
+     "test_directional_derivative_values", ("one number", "not the gradient"),
+     _PLAIN),
+    (_wrong("forward_difference", "sign flipped"),
+     "test_forward_difference_values", "wrong sign",
+     ("dot product",) + _PLAIN),
+    # a ready-made derivative is named (its module too), with why it does
+    # not count
+    (_wrong("forward_difference", "delegates via module attribute"),
+     "test_forward_difference_values",
+     "calling a ready-made version does not count", ("Traceback",)),
+    (_wrong("central_difference", "delegates to np.gradient"),
+     "test_central_difference_values", "numpy.gradient", ("Traceback",)),
+    # the blank release says what to write; a value the student sets (not
+    # a function) is named, without a NameError
+    ("stub", "test_forward_difference_values", "not written yet", ()),
+    ("stub", "test_directional_derivative_linear", "not written yet", ()),
+    ("stub", "test_best_h_forward",
+     "is not set yet: this exercise is not answered", ("NameError",)),
+    ("stub", "test_best_h_central",
+     "is not set yet: this exercise is not answered", ("NameError",)),
+]
+BLOCKS = True
+MESSAGE_SHAPE = (8, 76)
+# Failures show as the same short block as in the notebook: the test's
+# question and the diagnosis, no frames of course_utils.
+FEEDBACK = ("wrong0", ("forward_difference",
+                       "Test failed: Does forward_difference compute"),
+            ("checks.py",))
 
 
-def test_blank_release_scores_zero_everywhere(graded):
-    """Does the unmodified release score 0 on every autograded cell?"""
-    CHAPTER.check_blank_scores_zero(graded)
-
-
-def test_solution_scores_full_marks(graded):
-    """Does the solution notebook score full marks on every cell?"""
-    CHAPTER.check_full_marks(graded, "solution")
-
-
-@pytest.mark.parametrize("k", range(N_WRONG))
-def test_wrong_answers_lose_their_exercise_points(graded, k):
-    """Does each plausible mistake cost its own exercise's points, only?"""
-    CHAPTER.check_wrong_student(graded, k)
-
-
-def test_every_mistake_loses_points():
-    """Is every listed mistake expected to lose at least one point?"""
-    CHAPTER.check_every_mistake_loses_points()
-
-
-@pytest.mark.parametrize("k", range(len(ALT)))
-def test_other_correct_styles_keep_full_marks(graded, k):
-    """Do other grids, rounding orders and styles keep every point?"""
-    CHAPTER.check_full_marks(graded, f"alt{k}")
-
-
-_messages = CHAPTER.messages
-
-
-def _wrong_index(exercise, what):
-    return next(k for k, (name, _, _) in enumerate(WRONG[exercise])
-                if name == what)
-
-
-@pytest.mark.parametrize("exercise, what, cell, words, absent", [
-    ("central_difference", "operator precedence: / 2*h",
-     "test_central_difference_values", ["h**2", "brackets"],
-     ["a mean", "1/N", "times too"]),
-    ("forward_difference", "adds h to f(x) instead of stepping x",
-     "test_forward_difference_values", ["wrong value", "relative error"],
-     ["times too", "a mean"]),
-    ("numerical_gradient", "integer point: copies x without a float cast",
-     "test_numerical_gradient_vector", ["integers", "float copy"], []),
-    ("directional_derivative", "moves x in place",
-     "test_directional_derivative_values", ["changed its input `x`"],
-     ["wrong value"]),
-    ("directional_derivative", "forgets to dot with v (returns the gradient)",
-     "test_directional_derivative_values", ["one number", "not the gradient"],
-     []),
-    ("forward_difference", "sign flipped", "test_forward_difference_values",
-     ["wrong sign"], ["dot product"]),
-])
-def test_what_the_student_reads(graded, exercise, what, cell, words, absent):
-    """Does the student read the right diagnosis, in one short block?"""
-    text = _messages(graded, f"wrong{_wrong_index(exercise, what)}")[cell]
-    lines = text.splitlines()
-    assert lines[0].startswith("\u2717 Test failed: "), text
-    flat = " ".join(text.split())  # the block is wrapped to fit
-    for word in words:
-        assert word in flat, (word, text)
-    for word in absent:
-        assert word not in flat, (word, text)
-    assert "course_utils" not in text and "Traceback" not in text, text
-    assert len(lines) <= 8 and max(map(len, lines)) <= 76, text
-
-
-def test_blank_release_says_what_is_unwritten(graded):
-    """Does each graded cell of the blank release say what to write?"""
-    messages = _messages(graded, "stub")
-    assert "not written yet" in messages["test_forward_difference_values"]
-    assert "not written yet" in messages["test_directional_derivative_linear"]
-    # A value the student sets (not a function): named, no NameError.
-    for cell in ("test_best_h_forward", "test_best_h_central"):
-        assert "is not set yet: this exercise is not answered" in " ".join(
-            messages[cell].split()), messages[cell]
-        assert "NameError" not in messages[cell]
-
-
-def test_passing_cells_say_so(graded):
+def check_passing_cells_say_so(graded):
     """Does every graded cell of the solution print one line with a tick?"""
-    path = next(p for p in graded["autograded"]
-                if Path(p).parts[-3] == "solution")
-    nb = nbformat.read(path, 4)
+    nb = nbformat.read(chapter("ch01").autograded(graded, "solution"), 4)
     graded_cells = [c for c in nb.cells
                     if c.metadata.get("nbgrader", {}).get("grade")]
     assert len(graded_cells) == 10
@@ -487,28 +430,11 @@ def test_passing_cells_say_so(graded):
         assert text.startswith("\u2713 ") and text.count("\n") == 1, text
 
 
-def test_feedback_html_is_produced(graded):
-    """Is an HTML feedback page generated for every student?"""
-    text = CHAPTER.feedback_text(graded, "wrong0")
-    assert "forward_difference" in text
-    # Failures show as the same short block as in the notebook: the
-    # test's question and the diagnosis, no frames of course_utils.
-    assert "Test failed: Does forward_difference compute" in text
-    assert "checks.py" not in text
-
-
-def test_csv_export(graded):
-    """Does the CSV export list every student with the right total?"""
-    CHAPTER.check_csv_export(graded)
-
-
-def test_prints_inside_a_call_keep_their_points(graded):
+def check_prints_inside_a_call_keep_their_points(graded):
     """What the student's function prints while a test calls it shows in
     that test cell's output, before the passing line, and a flood of it
-    is cut at the cell's limit without costing a point."""
-    for student in ("chatty", "flood"):
-        CHAPTER.check_full_marks(graded, student)
-    nb = nbformat.read(CHAPTER.autograded(graded, "chatty"), 4)
+    is cut at the cell's limit (flagged, not as tampering)."""
+    nb = nbformat.read(chapter("ch01").autograded(graded, "chatty"), 4)
     cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get(
         "grade_id") == "test_forward_difference_values")
     text = "".join(o.get("text", "") for o in cell.outputs
@@ -520,11 +446,5 @@ def test_prints_inside_a_call_keep_their_points(graded):
     assert "tamper" not in codes, graded["rows"]["flood"]
 
 
-def test_delegation_is_named(graded):
-    """A student who calls a ready-made derivative reads why it does not
-    count (the reference is not there for the answer when graded)."""
-    flat = " ".join(_messages(graded, "wrong3")[
-        "test_forward_difference_values"].split())
-    assert "calling a ready-made version does not count" in flat
-    assert "numpy.gradient" in _messages(graded, "wrong5")[
-        "test_central_difference_values"]
+CHECKS = [check_passing_cells_say_so,
+          check_prints_inside_a_call_keep_their_points]

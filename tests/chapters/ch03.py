@@ -1,28 +1,16 @@
-"""Does the chapter 03 autograder separate right answers from wrong ones?
+"""Chapter 03, linear regression: its grading batch as data.
 
-Built like tests/test_ch01_grading.py: one nbgrader process per core, each
-in a temporary copy of the course, grades a batch of students: the blank
-release (0 on every graded cell), the solution (full marks), "wrong"
-students carrying one plausible mistake in every exercise (the k-th wrong
-version of each), and "alt" students whose answers are right in another
+The wrong students carry one plausible mistake in every exercise (the
+k-th wrong version of each); the other students answer right in another
 style (loops and lists; functions that reuse each other, with
 np.linalg.solve on the normal equations; sums multiplied out, dot
-products and np.linalg.inv), who must keep full marks.  Every exercise's
-score is pinned, so a mistake costs exactly its exercise's points and no
-other's, and a few of the messages a student sees are checked word for
-word.
+products and np.linalg.inv) and keep full marks.  See
+tests/chapters/__init__.py for the fields.
 """
-from pathlib import Path
-
-import pytest
-
-from chapter_grading import Chapter, grade_batch, wrong_students
-from nbgrader_course import graded_once
-from nbgrader_course import failure_messages
+from chapter_grading import wrong_students
 
 ASSIGNMENT = "03_regression"
-NOTEBOOK = f"{ASSIGNMENT}.ipynb"
-NB_NAME = ASSIGNMENT  # the gradebook names a notebook without .ipynb
+POINTS = 23
 
 # Exercise -> its graded cells and their points.
 EXERCISES = {
@@ -38,7 +26,6 @@ EXERCISES = {
     "scaling": {"test_standardize": 2, "test_unscale": 2,
                 "test_celsius_recovered": 1},
 }
-TOTAL = sum(sum(cells.values()) for cells in EXERCISES.values())
 
 # Plausible wrong answers: (what it is, {solution cell: source}, expected
 # score of the exercise).  A plain string replaces the solution cell named
@@ -624,7 +611,7 @@ def unscale(w_s, b_s, mean, std):
 }
 
 # Messages a student sees: (student, graded cell, words in the message).
-MESSAGES = [
+SAID = [
     ("wrong0", "test_mse_values", "5 times too large"),
     ("wrong1", "test_mse_lists", "lists cannot be subtracted"),
     # A wrong formula is named as such, not blamed on the integer lists.
@@ -667,8 +654,6 @@ MESSAGES = [
 ]
 
 
-CHAPTER = Chapter(NB_NAME, EXERCISES, WRONG)
-_expected = CHAPTER.expected
 
 
 def _variant_sources(ex, variant):
@@ -677,88 +662,27 @@ def _variant_sources(ex, variant):
     return {cell: src.strip() + "\n" for cell, src in sources.items()}
 
 
-def _build_and_grade(folder):
-    """The batch (wrong students, then the other correct styles), with
-    every student's failure messages."""
-    def students(right):
-        alts = [(name, dict(right, **{c: s.strip() + "\n"
-                                      for c, s in cells.items()}))
-                for name, cells in ALT.items()]
-        return wrong_students(right, WRONG, N_WRONG,
-                              cells=_variant_sources) + alts
-    result = grade_batch(folder, ASSIGNMENT, students)
-    result["messages"] = {
-        Path(p).parts[-3]: failure_messages(p) for p in result["autograded"]
-    }
-    return result
+def students(right):
+    """Wrong students, then the other correct styles."""
+    alts = [(name, dict(right, **{c: s.strip() + "\n"
+                                  for c, s in cells.items()}))
+            for name, cells in ALT.items()]
+    return wrong_students(right, WRONG, N_WRONG,
+                          cells=_variant_sources) + alts
 
 
-@pytest.fixture(scope="session")
-def graded(tmp_path_factory, request):
-    """Grade the batch once, even when several xdist workers ask for it."""
-    return graded_once(request, tmp_path_factory, "ch03_grading",
-                       _build_and_grade)
+RIGHT = list(ALT)
+MESSAGES = [(student, cell, words, ()) for student, cell, words in SAID]
+BLOCKS = True
+FEEDBACK = ("wrong0", ("least_squares_line", "Test failed"), ())
 
 
-_by_exercise = CHAPTER.by_exercise
-
-
-def test_every_student_was_graded(graded):
-    """Did autograde run for every student without errors?"""
-    assert graded["errors"] == {}
-    students = ({"stub", "solution"} | {f"wrong{k}" for k in range(N_WRONG)}
-                | set(ALT))
-    assert set(graded["scores"]) == students
-
-
-def test_points_and_cells(graded):
-    """Are the graded cells and their points the ones the tests expect?"""
-    CHAPTER.check_points_and_cells(graded)
-    assert TOTAL == 23
-
-
-def test_blank_release_scores_zero_everywhere(graded):
-    """Does the unmodified release score 0 on every autograded cell?"""
-    CHAPTER.check_blank_scores_zero(graded)
-
-
-@pytest.mark.parametrize("student", ["solution", *ALT])
-def test_right_answers_score_full_marks(graded, student):
-    """Do the solution and the right answers in other styles score full?"""
-    CHAPTER.check_full_marks(graded, student)
-
-
-@pytest.mark.parametrize("k", range(N_WRONG))
-def test_wrong_answers_lose_their_exercise_points(graded, k):
-    """Does each plausible mistake cost its own exercise's points, only?"""
-    CHAPTER.check_wrong_student(graded, k)
-
-
-def test_every_mistake_loses_points():
-    """Is every listed mistake expected to lose at least one point?"""
-    CHAPTER.check_every_mistake_loses_points()
+def check_one_function_exercises_have_three_total_losses():
+    """Does every exercise of one function have three mistakes that lose
+    all of its points?"""
     for ex, variants in WRONG.items():
-        if len(SOLUTION_CELLS[ex]) == 1:  # one function: 3 lose it all
+        if len(SOLUTION_CELLS[ex]) == 1:
             assert sum(score == 0 for _, _, score in variants) >= 3, ex
 
 
-@pytest.mark.parametrize("student, cell, words", MESSAGES)
-def test_students_read_what_went_wrong(graded, student, cell, words):
-    """Does the message of a failed cell name the mistake in words?"""
-    messages = graded["messages"][student]
-    assert cell in messages, f"{cell} did not fail for {student}"
-    # One short block, wrapped to fit: no traceback, no cell code.
-    assert messages[cell].startswith("\u2717 Test failed: "), messages[cell]
-    message = " ".join(messages[cell].split())
-    assert words in message, messages[cell][-800:]
-
-
-def test_feedback_html_is_produced(graded):
-    """Is an HTML feedback page generated for every student?"""
-    text = CHAPTER.feedback_text(graded, "wrong0")
-    assert "least_squares_line" in text and "Test failed" in text
-
-
-def test_csv_export(graded):
-    """Does the CSV export list every student with the right total?"""
-    CHAPTER.check_csv_export(graded)
+CHECKS = [check_one_function_exercises_have_three_total_losses]
