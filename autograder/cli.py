@@ -24,6 +24,7 @@ typical session (from the course root):
   course-autograder feedback 01_numerical_derivatives
   course-autograder export --output grades.csv
   course-autograder report --class 01_numerical_derivatives  # HTML, figures
+  course-autograder bundle --out /srv/class-bundle  # what students get
 
 exit codes: 0 done; 1 some submissions failed or checks did not pass;
 2 usage or course problem (the message says what to fix); 3 the
@@ -230,6 +231,22 @@ def cmd_report(course, args):
         else OK
 
 
+def cmd_bundle(course, args):
+    """Write the student bundle of a graded class."""
+    from autograder.bundle import build_bundle
+    for name in args.assignments:
+        course.require(name)
+    made = build_bundle(course, args.assignments, args.out)
+    print(f"wrote the student bundle of {', '.join(made.assignments)} "
+          f"to {made.out} ({len(made.files)} files)")
+    for dotted, why in made.left_out.items():
+        print(f"  left out {dotted} ({why})")
+    for dotted, why in made.kept.items():
+        print(f"  kept     {dotted}: an exercise's answer, but {why} "
+              "needs it")
+    return OK
+
+
 def _class_report(course, args):
     from autograder.gradebook.classreport import write_class_report
     name = args.class_assignment
@@ -291,6 +308,13 @@ def build_parser():
             "gradebook's tests were altered)")
     p.add_argument("--assignment", default=None)
     p.add_argument("--output", default="grades.csv")
+    p = add("bundle", cmd_bundle, "write the student bundle of a graded "
+            "class: released notebooks, their data, course_utils without "
+            "the exercises' answers, a README")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
+                   help="default: every released assignment")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="a new (or empty) folder for the bundle")
     p = add("report", cmd_report, "list graded, flagged (and why) and "
             "failed (and why) submissions; --class: the class's HTML "
             "page with figures")

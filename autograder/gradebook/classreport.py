@@ -30,7 +30,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
                     r"(?![\w])")
 # A list or tuple of numbers is one value of the message, like a number.
-NUMBERS = re.compile(r"[[(]N(?:, N)+[])]")
+NUMBERS = re.compile(r"[\[(]N(?:, N)+[\])]")
 STUB = re.compile(r"^\s*raise\s+NotImplementedError\b", re.M)
 # What course_utils.checks raises for a failed check; its traceback is
 # the one block the student reads (the question, then the diagnosis).
@@ -240,7 +240,9 @@ def score_figure(data, path):
         values = sorted(set(got) | {0.0, top})
         counts = [got.get(v, 0) for v in values]
         drawn[label] = {f"{v:g}": c for v, c in zip(values, counts)}
-        ax.bar([f"{v:g}" for v in values], counts, color="#4c72b0")
+        bars = ax.bar([f"{v:g}" for v in values], counts, color="#4c72b0")
+        ax.bar_label(bars, fontsize=8)
+        ax.set_ylim(0, data["students"] * 1.15)
         ax.set_title(label, fontsize=10)
         ax.set_xlabel(f"points (of {top:g})")
         ax.set_ylabel("students")
@@ -248,8 +250,8 @@ def score_figure(data, path):
         ax.axis("off")
     fig.suptitle(f"{data['assignment']}: points per exercise "
                  f"({data['students']} students)")
-    fig.subplots_adjust(hspace=0.75, wspace=0.35, top=0.86 if rows == 1
-                        else 0.92)
+    fig.subplots_adjust(hspace=0.75, wspace=0.35,
+                        top=1 - 0.8 / (2.6 * rows))
     _figure_file(fig, path, drawn)
     return drawn
 
@@ -263,11 +265,13 @@ def diagnosis_figure(data, path):
     fig, ax = plt.subplots(figsize=(11, 0.9 + 0.55 * max(1, len(top))))
     labels = [textwrap.shorten(d["diagnosis"], 110) for d in top]
     counts = [d["students"] for d in top]
-    ax.barh(range(len(top)), counts, color="#dd8452")
+    bars = ax.barh(range(len(top)), counts, color="#dd8452")
+    ax.bar_label(bars, fontsize=8, padding=2)
     ax.set_yticks(range(len(top)), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("students who met it")
-    ax.set_title(f"{data['assignment']}: most frequent diagnoses")
+    fig.suptitle(f"{data['assignment']}: most frequent diagnoses "
+                 f"(of {data['students']} students)")
     if not top:
         ax.text(0.5, 0.5, "no failed check", ha="center",
                 transform=ax.transAxes)
@@ -314,7 +318,8 @@ def gave_up_figure(data, path):
     labels = data["exercises"]
     counts = [data["gave_up"][label] for label in labels]
     fig, ax = plt.subplots(figsize=(8, 0.9 + 0.45 * len(labels)))
-    ax.barh(range(len(labels)), counts, color="#8172b3")
+    bars = ax.barh(range(len(labels)), counts, color="#8172b3")
+    ax.bar_label(bars, fontsize=8, padding=2)
     ax.set_yticks(range(len(labels)), labels, fontsize=9)
     ax.invert_yaxis()
     ax.set_xlim(0, data["students"])
