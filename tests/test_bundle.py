@@ -36,17 +36,21 @@ SECRET_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION",
                   "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 
 
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory):
-    out = tmp_path_factory.mktemp("bundle") / "class"
+def make_bundle(out, *assignments):
     done = subprocess.run(
         [sys.executable, "-m", "autograder", "--course-root", str(ROOT),
-         "bundle", "--out", str(out)], capture_output=True, text=True,
-        timeout=300)
+         "bundle", *assignments, "--out", str(out)], capture_output=True,
+        text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     left_out = {line.split()[2] for line in done.stdout.splitlines()
                 if line.startswith("  left out ")}
     return {"out": out, "stdout": done.stdout, "left_out": left_out}
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    """The bundle of every released chapter."""
+    return make_bundle(tmp_path_factory.mktemp("bundle") / "class")
 
 
 def _files(out):
@@ -203,6 +207,31 @@ def test_kept_answers_are_named_with_the_notebook_that_needs_them(bundle):
     assert not any(line.split()[1] in bundle["left_out"] for line in kept)
 
 
+def test_first_chapter_alone_leaves_out_what_later_chapters_need(
+        tmp_path):
+    """Bundled alone, chapter 01 loses the references that only later
+    chapters' demos and tests need; its own notebook still runs; and a
+    folder that is not empty, or an unknown chapter, is refused."""
+    alone = make_bundle(tmp_path / "week1", CHAPTERS[0])
+    assert {"course_utils.derivatives.central_difference",
+            "course_utils.derivatives.numerical_gradient",
+            "course_utils.derivatives.numerical_jacobian"} <= \
+        alone["left_out"]
+    names = {p.relative_to(alone["out"] / "notebooks").parts[:2]
+             for p in _files(alone["out"] / "notebooks")}
+    assert names == {("01_numerical_derivatives",
+                      "01_numerical_derivatives.ipynb")}
+    _assert_runs(alone["out"], CHAPTERS[0])
+    for args in ((CHAPTERS[0], "--out", str(alone["out"])),
+                 ("nope", "--out", str(tmp_path / "other"))):
+        done = subprocess.run(
+            [sys.executable, "-m", "autograder", "--course-root",
+             str(ROOT), "bundle", *args], capture_output=True, text=True)
+        assert done.returncode == 2
+        assert "not empty" in done.stderr or "known:" in done.stderr
+    assert not (tmp_path / "other").exists()
+
+
 def _run(nb, cwd, out, timeout=300):
     from nbclient import NotebookClient
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
@@ -223,7 +252,10 @@ def _run(nb, cwd, out, timeout=300):
 def test_release_runs_with_the_bundle(bundle, chapter):
     """With the answers filled in, does every cell of the released
     notebook (demos and visible tests) run on the bundle's course_utils?"""
-    out = bundle["out"]
+    _assert_runs(bundle["out"], chapter)
+
+
+def _assert_runs(out, chapter):
     name = f"{chapter}.ipynb"
     release = nbformat.read(str(out / "notebooks" / chapter / name), 4)
     right = solution_sources(nbformat.read(
