@@ -33,7 +33,8 @@ from pathlib import Path
 import nbformat
 
 from autograder.course import CourseError
-from autograder.course.notebooks import (is_solution_cell, is_test_cell,
+from autograder.course.notebooks import (dotted_name, import_aliases,
+                                         is_solution_cell, is_test_cell,
                                          source_text)
 
 PACKAGE = "course_utils"
@@ -68,40 +69,6 @@ class Module:
     aliases: dict = field(default_factory=dict)
 
 
-def _import_aliases(tree, package):
-    """{local name: dotted name} of every import in ``tree`` (at any
-    depth: the course imports inside functions too)."""
-    out = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                out[a.asname or a.name.split(".")[0]] = \
-                    a.name if a.asname else a.name.split(".")[0]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[:len(base) - node.level + 1]
-                module = ".".join(base + ([node.module] if node.module
-                                          else []))
-            else:
-                module = node.module or ""
-            for a in node.names:
-                out[a.asname or a.name] = f"{module}.{a.name}"
-    return out
-
-
-def _dotted(node, aliases):
-    """The dotted name an expression ``a.b.c`` stands for, or None."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name) and node.id in aliases:
-        parts.append(aliases[node.id])
-        return ".".join(reversed(parts))
-    return None
-
-
 class Package:
     """The modules of ``course_utils`` and their reference graph."""
 
@@ -121,7 +88,7 @@ class Package:
             tree = ast.parse(text)
             package = name if is_init else name.rsplit(".", 1)[0]
             module = Module(name, path, text, tree,
-                            _import_aliases(tree, package))
+                            import_aliases(tree, package))
             for node in tree.body:
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
                                      ast.ClassDef)):
@@ -179,7 +146,7 @@ class Package:
         for top in nodes:
             for node in ast.walk(top):
                 if isinstance(node, (ast.Name, ast.Attribute)):
-                    dotted = _dotted(node, module.aliases)
+                    dotted = dotted_name(node, module.aliases)
                     target = dotted and self.resolve(dotted)
                     if target:
                         found.add(target)
@@ -222,7 +189,7 @@ def _notebook_aliases(nb):
         if cell.cell_type == "code":
             tree = _parse(source_text(cell))
             if tree is not None:
-                aliases.update(_import_aliases(tree, ""))
+                aliases.update(import_aliases(tree, ""))
     return aliases
 
 
@@ -242,7 +209,7 @@ def _used(tree, aliases, skip_not_delegating):
         if id(node) in skipped:
             continue
         if isinstance(node, (ast.Name, ast.Attribute)):
-            dotted = _dotted(node, aliases)
+            dotted = dotted_name(node, aliases)
             if dotted:
                 found.add(dotted)
     return found
