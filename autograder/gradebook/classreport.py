@@ -142,6 +142,8 @@ def release_time(course, assignment):
 # --------------------------------------------------------------------------
 def class_data(course, assignment):
     """Everything the page shows, as plain data (report.json)."""
+    from nbgrader.api import MissingEntry
+
     from autograder.course import CourseError
     masters = course.masters(assignment)
     several = len(masters) > 1
@@ -151,13 +153,17 @@ def class_data(course, assignment):
             layout.append((master.name, _label(master.name, name, several),
                            answers, graded, master.solutions))
     with course.gradebook() as gb:
+        try:
+            duedate = gb.find_assignment(assignment).duedate
+        except MissingEntry:
+            raise CourseError(f"{assignment} is not in the gradebook: run "
+                              f"`course-autograder release {assignment}` "
+                              "and grade it first") from None
         subs = [(s.student_id, s.timestamp,
                  {nb.name: {g.name: (float(g.score or 0.0),
                                      float(g.max_score or 0.0))
                             for g in nb.grades} for nb in s.notebooks})
                 for s in gb.assignment_submissions(assignment)]
-        assignment_row = gb.find_assignment(assignment)
-        duedate = assignment_row.duedate
     if not subs:
         raise CourseError(f"nothing of {assignment} is graded yet: run "
                           f"`course-autograder grade {assignment}` first")
