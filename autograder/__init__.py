@@ -5,6 +5,9 @@ folder              runs in
 ==================  ===================================================
 ``cli.py``, ``lab.py``  the instructor's (or student's) command: parses
                     arguments, starts the lab or a grading run
+``bundle.py``       the instructor's command: the student bundle of a
+                    graded class (releases, course_utils without the
+                    exercises' answers)
 ``course/``         every grader process: the course's configuration,
                     folders, the trusted copy of each notebook
                     (``master``), releases and collected submissions

@@ -23,6 +23,8 @@ typical session (from the course root):
   course-autograder report 01_numerical_derivatives
   course-autograder feedback 01_numerical_derivatives
   course-autograder export --output grades.csv
+  course-autograder report --class 01_numerical_derivatives  # HTML, figures
+  course-autograder bundle --out /srv/class-bundle  # what students get
 
 exit codes: 0 done; 1 some submissions failed or checks did not pass;
 2 usage or course problem (the message says what to fix); 3 the
@@ -211,8 +213,14 @@ def cmd_export(course, args):
 
 
 def cmd_report(course, args):
-    """Print graded, flagged and failed submissions."""
+    """Print graded, flagged and failed submissions; with --class, write
+    the class's HTML page and figures instead."""
     from autograder.gradebook.reports import render_report, status_rows
+    if args.class_assignment:
+        return _class_report(course, args)
+    if args.out:
+        raise CourseError("--out goes with --class ASSIGNMENT (the text "
+                          "report prints to the terminal)")
     rows = status_rows(course, args.assignment)
     if not rows:
         print("nothing graded yet: run `course-autograder grade "
@@ -221,6 +229,36 @@ def cmd_report(course, args):
     print(render_report(rows))
     return SOME_FAILED if any(r["status"] == "failed" for r in rows) \
         else OK
+
+
+def cmd_bundle(course, args):
+    """Write the student bundle of a graded class."""
+    from autograder.bundle import build_bundle
+    for name in args.assignments:
+        course.require(name)
+    made = build_bundle(course, args.assignments, args.out)
+    print(f"wrote the student bundle of {', '.join(made.assignments)} "
+          f"to {made.out} ({len(made.files)} files)")
+    for dotted, why in made.left_out.items():
+        print(f"  left out {dotted} ({why})")
+    for dotted, why in made.kept.items():
+        print(f"  kept     {dotted}: an exercise's answer, but {why} "
+              "needs it")
+    return OK
+
+
+def _class_report(course, args):
+    from autograder.gradebook.classreport import write_class_report
+    name = args.class_assignment
+    if args.assignment:
+        raise CourseError(f"give the assignment once: `report --class "
+                          f"{name}`, not also {args.assignment!r}")
+    course.require(name)
+    out = args.out or os.path.join(course.root, "reports", name)
+    data = write_class_report(course, name, out)
+    print(f"wrote the class report of {name} ({data['students']} "
+          f"students) to {os.path.join(out, 'index.html')}")
+    return OK
 
 
 def build_parser():
@@ -270,9 +308,25 @@ def build_parser():
             "gradebook's tests were altered)")
     p.add_argument("--assignment", default=None)
     p.add_argument("--output", default="grades.csv")
+    p = add("bundle", cmd_bundle, "write the student bundle of a graded "
+            "class: released notebooks, their data, course_utils without "
+            "the exercises' answers, a README")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
+                   help="default: every released assignment")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="a new (or empty) folder for the bundle")
     p = add("report", cmd_report, "list graded, flagged (and why) and "
-            "failed (and why) submissions")
+            "failed (and why) submissions; --class: the class's HTML "
+            "page with figures")
     p.add_argument("assignment", nargs="?")
+    p.add_argument("--class", dest="class_assignment", metavar="ASSIGNMENT",
+                   help="write an HTML page and PNG figures for the class: "
+                        "points per exercise, most frequent diagnoses, "
+                        "time from release to submission, exercises given "
+                        "up")
+    p.add_argument("--out", metavar="DIR", default=None,
+                   help="folder of the class report (default: "
+                        "reports/ASSIGNMENT in the course root)")
     return parser
 
 

@@ -58,8 +58,9 @@ def _in(module, folder):
 
 def test_every_file_is_in_a_folder_that_names_its_process():
     top = {p.name for p in PKG.glob("*.py")}
-    assert top == {"__init__.py", "__main__.py", "cli.py", "lab.py",
-                   "nbgrader_config.py", "protocol.py", "zmqwait.py"}
+    assert top == {"__init__.py", "__main__.py", "bundle.py", "cli.py",
+                   "lab.py", "nbgrader_config.py", "protocol.py",
+                   "zmqwait.py"}
     assert {p.name for p in PKG.iterdir() if p.is_dir() and
             p.name != "__pycache__"} == FOLDERS
     doc = (PKG / "__init__.py").read_text()

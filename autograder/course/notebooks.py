@@ -1,4 +1,5 @@
 """Small helpers about nbgrader cells and notebooks."""
+import ast
 import hashlib
 import json
 
@@ -45,3 +46,44 @@ def file_digest(paths):
 def dumps(obj):
     """Compact, stable JSON for flags and messages."""
     return json.dumps(obj, sort_keys=True, ensure_ascii=False)
+
+
+def import_aliases(tree, package=""):
+    """{local name: dotted name} of every import in a syntax tree, at any
+    depth (``import numpy as np``, ``from course_utils import checks``).
+    Relative imports are resolved against ``package`` (the dotted name
+    of the package the code sits in) and skipped without one."""
+    out = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                out[a.asname or a.name.split(".")[0]] = \
+                    a.name if a.asname else a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                if not package:
+                    continue
+                base = package.split(".")
+                base = base[:len(base) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module
+                                          else []))
+            elif node.module:
+                module = node.module
+            else:
+                continue
+            for a in node.names:
+                out[a.asname or a.name] = f"{module}.{a.name}"
+    return out
+
+
+def dotted_name(node, aliases):
+    """The dotted name an expression ``a.b.c`` stands for when ``a`` is
+    in ``aliases``, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name) and node.id in aliases:
+        parts.append(aliases[node.id])
+        return ".".join(reversed(parts))
+    return None

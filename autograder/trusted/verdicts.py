@@ -49,7 +49,8 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 
 from autograder import protocol as proxy
-from autograder.course.notebooks import source_text
+from autograder.course.notebooks import (dotted_name, import_aliases,
+                                         source_text)
 
 class KernelLost(BaseException):
     """The student's kernel timed out or died during a test cell."""
@@ -519,15 +520,7 @@ def _forbidden_in(sources):
             tree = ast.parse(to_python(source))
         except SyntaxError:
             continue
-        alias = {}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for a in node.names:
-                    alias[a.asname or a.name.split(".")[0]] = \
-                        a.name if a.asname else a.name.split(".")[0]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                for a in node.names:
-                    alias[a.asname or a.name] = f"{node.module}.{a.name}"
+        alias = import_aliases(tree)
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and getattr(
                     node.func, "id", getattr(node.func, "attr", None)) ==
@@ -538,13 +531,9 @@ def _forbidden_in(sources):
                                                                 str):
                     found.append(arg.value)
                     continue
-                parts = []
-                while isinstance(arg, ast.Attribute):
-                    parts.append(arg.attr)
-                    arg = arg.value
-                if isinstance(arg, ast.Name) and arg.id in alias:
-                    parts.append(alias[arg.id])
-                    found.append(".".join(reversed(parts)))
+                dotted = dotted_name(arg, alias)
+                if dotted:
+                    found.append(dotted)
     return sorted({f for f in found if f.startswith("course_utils.")})
 
 
