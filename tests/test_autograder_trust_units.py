@@ -2,6 +2,7 @@
 import base64
 import io
 import pickle
+import sys
 
 import numpy as np
 import pytest
@@ -130,3 +131,19 @@ def test_course_utils_objects_cross_as_their_attributes():
     with pytest.raises(proxy.EncodeError):
         proxy.decode({"$obj": {"cls": "collections.OrderedDict",
                                "state": {"$d": []}}})
+
+
+def test_hidden_files_of_a_package_cover_its_modules():
+    """A reference re-exported by a package (course_utils.tensorcore's
+    tc_matmul, defined in its tile module) is hidden with the file that
+    defines it, not only the package's __init__."""
+    import pathlib
+    import course_utils.tensorcore as tc
+    from autograder.kernel import landlock
+    files = {pathlib.Path(f) for f in landlock.module_files(tc)}
+    defining = pathlib.Path(sys.modules[tc.tc_matmul.__module__].__file__)
+    assert pathlib.Path(tc.__file__) in files and defining in files
+    assert defining != pathlib.Path(tc.__file__)
+    plain = landlock.module_files(proxy)
+    assert plain[0] == proxy.__file__ and all(
+        f.endswith(".pyc") for f in plain[1:])

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from course_utils import tensorcore as tc
+from course_utils.tensorcore import fast, formats
 
 DATA = pathlib.Path(__file__).parent / "data" / "tensorcore"
 GPUS = {"V100": 4, "A100": 8, "Ada": 8, "L40S": 8,
@@ -60,12 +61,12 @@ PATHS = ["numpy", "compiled"]
 @contextlib.contextmanager
 def forced(path, threads=None):
     """Run the models on one path: "numpy" or "compiled" (Numba)."""
-    old = tc._PATH, tc._THREADS
-    tc._PATH, tc._THREADS = path, threads
+    old = fast._PATH, fast._THREADS
+    fast._PATH, fast._THREADS = path, threads
     try:
         yield
     finally:
-        tc._PATH, tc._THREADS = old
+        fast._PATH, fast._THREADS = old
 
 
 @pytest.fixture(params=PATHS)
@@ -397,13 +398,13 @@ def test_large_products_take_the_compiled_path_small_ones_numpy(
         monkeypatch):
     """Before Numba is loaded, do only products large enough to pay for
     loading it take the compiled path, and afterwards smaller ones too?"""
-    monkeypatch.setattr(tc, "_jit", None)
-    assert tc._compiled(1 << 20, tc._COLD_MIN_WORK_IDEAL) is None
-    assert tc._jit is None  # nothing was imported for it
-    jit = tc._compiled(tc._COLD_MIN_WORK_IDEAL, tc._COLD_MIN_WORK_IDEAL)
-    assert jit is not None and tc._jit is jit
-    assert tc._compiled(1 << 20, tc._COLD_MIN_WORK_IDEAL) is jit
-    assert tc._compiled(16, tc._COLD_MIN_WORK_IDEAL) is None
+    monkeypatch.setattr(fast, "_jit", None)
+    assert fast._compiled(1 << 20, fast._COLD_MIN_WORK_IDEAL) is None
+    assert fast._jit is None  # nothing was imported for it
+    jit = fast._compiled(fast._COLD_MIN_WORK_IDEAL, fast._COLD_MIN_WORK_IDEAL)
+    assert jit is not None and fast._jit is jit
+    assert fast._compiled(1 << 20, fast._COLD_MIN_WORK_IDEAL) is jit
+    assert fast._compiled(16, fast._COLD_MIN_WORK_IDEAL) is None
     assert tc.ideal_backend() == "compiled"
 
 
@@ -414,12 +415,12 @@ def test_numpy_fallback_without_numba(monkeypatch):
     with forced("compiled"):
         expected = {m: tc.tc_matmul(A, B, C, model=m) for m in ("ideal",
                                                                  "V100")}
-    monkeypatch.setattr(tc, "_jit", None)
-    monkeypatch.setitem(sys.modules, "course_utils._tensorcore_jit", None)
-    monkeypatch.setattr(tc, "_COLD_MIN_WORK_IDEAL", 1)
-    monkeypatch.setattr(tc, "_COLD_MIN_WORK_HARDWARE", 1)
+    monkeypatch.setattr(fast, "_jit", None)
+    monkeypatch.setitem(sys.modules, "course_utils.tensorcore._jit", None)
+    monkeypatch.setattr(fast, "_COLD_MIN_WORK_IDEAL", 1)
+    monkeypatch.setattr(fast, "_COLD_MIN_WORK_HARDWARE", 1)
     assert tc.ideal_backend() == "numpy"
-    assert tc._jit is False
+    assert fast._jit is False
     for m, D in expected.items():
         assert_same_bits(tc.tc_matmul(A, B, C, model=m), D)
 
@@ -436,19 +437,49 @@ def test_a_failing_compiled_kernel_falls_back_to_numpy(monkeypatch):
     A, B, C = awkward_inputs(6, (30, 40, 50))
     with forced("numpy"):
         expected = tc.tc_matmul(A, B, C, model="A100")
-    monkeypatch.setattr(tc, "_jit", Broken())
+    monkeypatch.setattr(fast, "_jit", Broken())
     assert_same_bits(tc.tc_matmul(A, B, C, model="A100"), expected)
-    assert tc._jit is False
+    assert fast._jit is False
 
 
 def test_compiled_kernels_do_no_matrix_products():
     """The compiled kernels must add in the model's order themselves: no
     call may hand the sums to a BLAS (whose order varies by CPU)."""
-    source = pathlib.Path(tc.__file__).with_name("_tensorcore_jit.py")
+    source = pathlib.Path(fast.__file__).with_name("_jit.py")
     code = source.read_text()
     for name in ("np.dot", "matmul", "einsum", "@ ", "np.sum", ".sum(",
                  "vdot", "tensordot", "inner("):
         assert name not in code, name
+
+
+def test_the_package_reexports_every_public_name():
+    """Does course_utils.tensorcore give every public name of its modules
+    (the same objects), so the chapter's imports keep working?"""
+    import importlib
+    from course_utils.tensorcore import chapter, presets, tile
+    exported = set()
+    for module in (presets, formats, tile, fast, chapter):
+        for name in module.__all__:
+            assert getattr(tc, name) is getattr(module, name), name
+            exported.add(name)
+    assert exported == set(tc.__all__)
+    assert importlib.import_module("course_utils.tensorcore") is tc
+    from course_utils.tensorcore import MODELS, tc_matmul  # noqa: F401
+    from course_utils import tensorcore_checks
+    assert tensorcore_checks.tc is tc
+
+
+def test_no_blas_layout_is_modelled():
+    """The models add in their own order on every CPU: no file of the
+    package may model (or probe for) a BLAS kernel's layout."""
+    folder = pathlib.Path(tc.__file__).parent
+    files = sorted(folder.glob("*.py"))
+    assert {f.name for f in files} >= {"__init__.py", "tile.py", "_jit.py"}
+    for f in files:
+        text = f.read_text().lower()
+        for word in ("openblas", "sgemm", "haswell", "skylake", "mkl",
+                     "threadpoolctl", "microkernel"):
+            assert word not in text, (f.name, word)
 
 
 # ---------------------------------------------- hand-worked vectors
@@ -578,7 +609,7 @@ def assert_fp16_rounding(x):
     with np.errstate(over="ignore", invalid="ignore"):
         expected = x.astype(np.float16)
     assert_same_bits(tc.round_to_fp16(x), expected)
-    assert_same_bits(tc._fp16_values(x), expected.astype(np.float32))
+    assert_same_bits(formats._fp16_values(x), expected.astype(np.float32))
 
 
 def test_fp16_bit_trick_matches_numpy_on_float32_edge_cases():
@@ -589,7 +620,7 @@ def test_fp16_bit_trick_matches_numpy_on_float32_edge_cases():
     assert x.size > 1_000_000  # several cache-sized pieces
     assert_fp16_rounding(x)
     assert_fp16_rounding(x[:12345].reshape(5, 2469)[:, ::2])
-    scalar = tc._fp16_values(np.float32(-0.0))
+    scalar = formats._fp16_values(np.float32(-0.0))
     assert scalar.shape == () and np.signbit(scalar)
     assert_fp16_rounding(np.zeros((0, 3), np.float32))
     rng = np.random.default_rng(8)

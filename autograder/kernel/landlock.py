@@ -231,13 +231,22 @@ def hide_files(secrets, also=()):
 
 
 def module_files(module):
-    """A module's source file and its compiled copies (every cache tag)."""
+    """A module's source file and its compiled copies (every cache tag).
+
+    For a package, the files of every module in its folder: a function
+    it re-exports is defined in one of them, and that file's source
+    would bring the function back as readily as the package's own."""
     path = getattr(module, "__file__", None)
     if not isinstance(path, str):
         return []
-    found = [path]
     src = Path(path)
-    cache = src.parent / "__pycache__"
-    if cache.is_dir():
-        found += [str(p) for p in cache.glob(f"{src.stem}.*.pyc")]
+    sources = [src]
+    if getattr(module, "__path__", None) is not None:
+        sources += sorted(p for p in src.parent.rglob("*.py") if p != src)
+    found = []
+    for source in sources:
+        found.append(str(source))
+        cache = source.parent / "__pycache__"
+        if cache.is_dir():
+            found += [str(p) for p in cache.glob(f"{source.stem}.*.pyc")]
     return found

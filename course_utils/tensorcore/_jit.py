@@ -1,4 +1,4 @@
-"""Compiled (Numba) kernels of course_utils.tensorcore.
+"""Compiled (Numba) kernels of course_utils.tensorcore (see its fast module).
 
 Imported by tensorcore only when a product is large enough to pay for
 it; if Numba is missing or fails, tensorcore keeps its NumPy path.  Each
@@ -130,7 +130,7 @@ _EXP64 = np.uint64(0x7FF0000000000000)
 _CLEAR29 = np.uint64(0xFFFFFFFFE0000000)
 _ONE_OVER = np.uint64(2046 << 52)   # bits(1 / x) = this - bits(x), x = 2**E
 _FP16_TINY = np.uint64((1023 - 14) << 52)   # bits of 2**-14
-_W = 128     # columns per chunk
+_W = 512     # columns per chunk
 _R = 16      # rows per group: their running sums stay in cache
 _KCH = 64    # inner dimension per pass (rounded up to whole blocks)
 
@@ -185,23 +185,48 @@ def _hw_blocks(a, ea, B, EB, j0, k0, k1, d, n, extra_bits, floor_exp,
             e = biased - 1023 if x << np.uint64(1) != 0 else _NONE
             cbits[j] = x
             E[j] = max(e, floor_exp)
-        for k in range(kb, kb1):
+        # The largest product exponent, four k at a time.  A zero factor's
+        # exponent (_NONE) keeps its sums far below every floor, so zeros
+        # need no test.
+        k = kb
+        while k + 4 <= kb1:
+            e0, e1, e2, e3 = ea[k], ea[k + 1], ea[k + 2], ea[k + 3]
+            f0, f1 = EB[k, j0:j0 + W], EB[k + 1, j0:j0 + W]
+            f2, f3 = EB[k + 2, j0:j0 + W], EB[k + 3, j0:j0 + W]
+            for j in range(W):
+                E[j] = max(max(max(E[j], e0 + f0[j]), max(e1 + f1[j],
+                           e2 + f2[j])), e3 + f3[j])
+            k += 4
+        for k in range(k, kb1):
             e_a = ea[k]
-            if e_a != _NONE:
-                eb = EB[k, j0:j0 + W]
-                for j in range(W):
-                    E[j] = max(E[j], e_a + eb[j])
+            eb = EB[k, j0:j0 + W]
+            for j in range(W):
+                E[j] = max(E[j], e_a + eb[j])
         for j in range(W):
             ibits[j] = np.uint64(1023 + shift - E[j]) << np.uint64(52)
             ubits[j] = np.uint64(1023 - shift + E[j]) << np.uint64(52)
         for j in range(W):
             acc[j] = np.trunc(cval[j] * inv[j])
-        for k in range(kb, kb1):
+        # The cut terms are integers below 2**53: their sum is exact in
+        # any order, so four products go into one pass.
+        k = kb
+        while k + 4 <= kb1:
+            x0, x1 = np.float64(a[k]), np.float64(a[k + 1])
+            x2, x3 = np.float64(a[k + 2]), np.float64(a[k + 3])
+            b0, b1 = B[k, j0:j0 + W], B[k + 1, j0:j0 + W]
+            b2, b3 = B[k + 2, j0:j0 + W], B[k + 3, j0:j0 + W]
+            for j in range(W):
+                s = inv[j]
+                acc[j] += ((np.trunc(x0 * b0[j] * s)
+                            + np.trunc(x1 * b1[j] * s))
+                           + (np.trunc(x2 * b2[j] * s)
+                              + np.trunc(x3 * b3[j] * s)))
+            k += 4
+        for k in range(k, kb1):
             x = np.float64(a[k])
-            if x != 0:
-                b = B[k, j0:j0 + W]
-                for j in range(W):
-                    acc[j] += np.trunc(x * b[j] * inv[j])
+            b = B[k, j0:j0 + W]
+            for j in range(W):
+                acc[j] += np.trunc(x * b[j] * inv[j])
         for j in range(W):
             cval[j] = acc[j] * unit[j] + 0.0  # exact; +0 for a zero sum
         if not fp16:
