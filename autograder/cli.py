@@ -317,6 +317,15 @@ def cmd_export(course, args):
         print("Export refused: run `course-autograder grade ASSIGNMENT` "
               "to regrade them with the current tests.", file=sys.stderr)
         return INTEGRITY
+    from autograder.grading.batch import ungraded
+    for name in names:
+        left = sorted(ungraded(course, name))
+        if left:
+            more = f" and {len(left) - 10} more" if len(left) > 10 else ""
+            print(f"NOT GRADED {name}: {len(left)} submission(s) have no "
+                  f"grade yet ({', '.join(left[:10])}{more}); `course-"
+                  f"autograder report {name}` says why, `grade {name}` "
+                  "grades them", file=sys.stderr)
     count = export_csv(course, args.output, names)
     if not_released:
         print(f"not released yet, so not in {args.output}: "

@@ -104,3 +104,25 @@ def test_url_in_the_course_configuration(pg_url, tmp_path, monkeypatch):
         engine.dispose()
     with Course(root).gradebook() as gb:
         assert [a.name for a in gb.assignments] == [ASSIGNMENT]
+
+
+def test_a_claimed_submission_is_left_to_its_run(pg_url):
+    """Does a second run find a submission claimed by the first, and get
+    it once the first releases it or its connection dies?"""
+    from autograder.gradebook.status import StatusStore
+    first, second = StatusStore(pg_url), StatusStore(pg_url)
+    try:
+        mine, theirs = first.claims(), second.claims()
+        assert mine.take("a1", "ann")
+        assert not theirs.take("a1", "ann")
+        assert theirs.take("a1", "bob")  # another student: free
+        assert theirs.take("a2", "ann")  # another assignment: free
+        mine.release("a1", "ann")
+        assert theirs.take("a1", "ann")
+        assert not mine.take("a1", "ann")
+        theirs.close()  # a run that dies drops its claims
+        assert mine.take("a1", "ann")
+        mine.close()
+    finally:
+        first.close()
+        second.close()
