@@ -203,28 +203,16 @@ def slurm_bench(args):
 def _killed_run(slurm_args, root, env, cur, kill, tasks, slice_of):
     """grade --slurm --no-wait, cancel task ``kill`` once it graded part
     of its slice, wait for the array, rerun the command."""
-    cur.execute("""
-        DROP TABLE IF EXISTS status_writes;
-        CREATE TABLE status_writes (student text);
-        CREATE OR REPLACE FUNCTION count_write() RETURNS trigger AS $$
-        BEGIN INSERT INTO status_writes VALUES (NEW.student);
-              RETURN NEW; END $$ LANGUAGE plpgsql;""")
     from autograder.gradebook.status import StatusStore
-    StatusStore(env["NBGRADER_DB_URL"]).close()
-    cur.execute("CREATE TRIGGER counted AFTER INSERT ON autograder_status "
-                "FOR EACH ROW EXECUTE FUNCTION count_write()")
+    from services import cancel_mid_slice, count_status_writes
+    StatusStore(env["NBGRADER_DB_URL"]).close()  # creates the table
+    count_status_writes(cur)
     done = subprocess.run(slurm_args + ["--no-wait"], cwd=root, env=env,
                           capture_output=True, text=True)
     job = done.stdout.split("submitted Slurm job ")[1].split(":")[0]
     listed = next(root.glob("slurm/*/*/students.txt")).read_text().split()
     victims = slice_of(listed, kill, tasks)
-    while True:
-        cur.execute("SELECT count(*) FROM autograder_status "
-                    "WHERE student = ANY(%s)", (victims,))
-        if cur.fetchone()[0]:
-            break
-        time.sleep(0.5)
-    subprocess.run(["scancel", f"{job}_{kill}"], env=env, check=True)
+    cancel_mid_slice(cur, env, job, kill, victims)
     while subprocess.run(["squeue", "--noheader", f"--jobs={job}"],
                          env=env, capture_output=True,
                          text=True).stdout.strip():

@@ -237,3 +237,34 @@ def _start_daemons(base, conf, env, pids):
             raise Unavailable(f"the Slurm node did not come up (state "
                               f"{state or 'unknown'}): {log[-400:]}")
         time.sleep(0.5)
+
+
+def count_status_writes(cursor):
+    """Count every write of a grader's status row in ``status_writes``
+    (a PostgreSQL trigger; the grader replaces a row by delete and
+    insert, so each recorded grade is one insert).  The grader's table
+    must exist already."""
+    cursor.execute("""
+        CREATE TABLE status_writes (student text);
+        CREATE FUNCTION count_write() RETURNS trigger AS $$
+        BEGIN INSERT INTO status_writes VALUES (NEW.student);
+              RETURN NEW; END $$ LANGUAGE plpgsql;
+        CREATE TRIGGER counted AFTER INSERT ON autograder_status
+            FOR EACH ROW EXECUTE FUNCTION count_write();""")
+
+
+def cancel_mid_slice(cursor, env, job, task, students, timeout=300):
+    """``scancel`` array task ``task`` of ``job`` once at least one of
+    its ``students`` has a status row, so it dies mid-slice."""
+    deadline = time.monotonic() + timeout
+    while True:
+        cursor.execute("SELECT count(*) FROM autograder_status "
+                       "WHERE student = ANY(%s)", (list(students),))
+        if cursor.fetchone()[0]:
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError(f"task {task} graded nothing in "
+                                 f"{timeout} s")
+        time.sleep(0.3)
+    subprocess.run(["scancel", f"{job}_{task}"], env=env, check=True,
+                   timeout=60)

@@ -28,7 +28,8 @@ from autograder.grading.slurm import (_indices, job_script, parse_slice,
 from autograder.course import Course, CourseError
 from ch01_class import ASSIGNMENT, KINDS, kind_of, make_class
 from nbgrader_course import graded_once
-from services import Unavailable, postgres, slurm
+from services import (Unavailable, cancel_mid_slice, count_status_writes,
+                      postgres, slurm)
 
 STUDENTS, TASKS, KILLED = 20, 4, 1
 PYTHON_BIN = str(Path(sys.executable).parent)
@@ -99,13 +100,7 @@ def _scenario(tmp, url, env, psycopg2):
     StatusStore(url).close()  # creates the status table
     conn = psycopg2.connect(url.replace("postgresql+psycopg2", "postgresql"))
     conn.autocommit = True
-    conn.cursor().execute("""
-        CREATE TABLE status_writes (student text);
-        CREATE FUNCTION count_write() RETURNS trigger AS $$
-        BEGIN INSERT INTO status_writes VALUES (NEW.student);
-              RETURN NEW; END $$ LANGUAGE plpgsql;
-        CREATE TRIGGER counted AFTER INSERT ON autograder_status
-            FOR EACH ROW EXECUTE FUNCTION count_write();""")
+    count_status_writes(conn.cursor())
 
     # The single-machine reference: one notebook of each kind, graded by
     # a plain `grade` into a SQLite gradebook, while Slurm works.
@@ -117,7 +112,8 @@ def _scenario(tmp, url, env, psycopg2):
          f"r = ['--course-root', {str(ref_root)!r}]; "
          f"main(r + ['release', {ASSIGNMENT!r}]); "
          f"sys.exit(main(r + ['grade', {ASSIGNMENT!r}, '--jobs', '2', "
-         "'--quiet']))"], env=ref_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+         "'--quiet']))"], env=ref_env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
 
     first = _run(ag + ["grade", ASSIGNMENT, "--slurm", "--no-wait",
                        "--array-size", str(TASKS), "--cpus-per-task", "1"],
@@ -128,18 +124,8 @@ def _scenario(tmp, url, env, psycopg2):
     listed = (next(root.glob("slurm/*/*/students.txt"))
               .read_text().split())
     victims = slice_of(listed, KILLED, TASKS)
-    # Cancel the task once part of its slice is graded.
-    deadline = time.monotonic() + 300
     cur = conn.cursor()
-    while True:
-        cur.execute("SELECT count(*) FROM autograder_status "
-                    "WHERE student = ANY(%s)", (victims,))
-        if cur.fetchone()[0] >= 1:
-            break
-        assert time.monotonic() < deadline, "task never graded anything"
-        time.sleep(0.3)
-    subprocess.run(["scancel", f"{job}_{KILLED}"], env=env, check=True,
-                   timeout=60)
+    cancel_mid_slice(cur, env, job, KILLED, victims)
     record["states"] = _wait_for_job(job, env)
     cur.execute("SELECT student FROM autograder_status")
     record["graded_before_rerun"] = sorted(r[0] for r in cur.fetchall())
