@@ -108,7 +108,7 @@ def test_url_in_the_course_configuration(pg_url, tmp_path, monkeypatch):
 
 def test_a_claimed_submission_is_left_to_its_run(pg_url):
     """Does a second run find a submission claimed by the first, and get
-    it once the first releases it or its connection dies?"""
+    it once the first releases it or ends?"""
     from autograder.gradebook.status import StatusStore
     first, second = StatusStore(pg_url), StatusStore(pg_url)
     try:
@@ -120,7 +120,7 @@ def test_a_claimed_submission_is_left_to_its_run(pg_url):
         mine.release("a1", "ann")
         assert theirs.take("a1", "ann")
         assert not mine.take("a1", "ann")
-        theirs.close()  # a run that dies drops its claims
+        theirs.close()  # a run that ends gives back its claims
         assert mine.take("a1", "ann")
         mine.close()
     finally:

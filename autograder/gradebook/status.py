@@ -155,7 +155,11 @@ class Claims:
         self._lock("pg_advisory_unlock", assignment, student)
 
     def close(self):
+        """Give back every claim: the connection only returns to the
+        engine's pool, where its session (and its locks) would live on."""
         if self.conn is not None:
+            self.conn.execute(text("SELECT pg_advisory_unlock_all()"))
+            self.conn.commit()
             self.conn.close()
 
 
