@@ -94,14 +94,58 @@ def cmd_collect(course, args):
     return SOME_FAILED if result.problems else OK
 
 
+def _grade_options(args):
+    """Refuse option combinations that mean nothing."""
+    slurm_only = [name for name, value in (
+        ("--array-size", args.array_size), ("--partition", args.partition),
+        ("--cpus-per-task", args.cpus_per_task), ("--sbatch", args.sbatch),
+        ("--no-wait", args.no_wait)) if value]
+    if slurm_only and not args.slurm:
+        raise CourseError(f"{', '.join(slurm_only)} only go with --slurm")
+    if args.slice and not args.student_list:
+        raise CourseError("--slice needs --student-list (the file "
+                          "`grade --slurm` wrote)")
+    if args.student_list and (args.slurm or args.students or args.force):
+        raise CourseError("--student-list (one Slurm task's share) does "
+                          "not go with --slurm, --students or --force")
+    for name in ("array_size", "cpus_per_task", "jobs"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise CourseError(f"--{name.replace('_', '-')} must be at "
+                              f"least 1, not {value}")
+
+
+def _within(args):
+    """The students of one Slurm task's slice, or None."""
+    from autograder.grading.slurm import parse_slice, read_list, slice_of
+    if not args.student_list:
+        return None
+    listed = read_list(args.student_list)
+    if args.slice:
+        listed = slice_of(listed, *parse_slice(args.slice))
+    return listed
+
+
 def cmd_grade(course, args):
-    """Grade one assignment in parallel sandboxes."""
+    """Grade one assignment in parallel sandboxes (or on Slurm)."""
     from autograder.grading import grade
     from autograder.gradebook.integrity import gradebook_mismatches
     from autograder.gradebook.reports import render_report
+    _grade_options(args)
+    if args.slurm:
+        return _grade_on_slurm(course, args)
+    within = _within(args)
     summary = grade(course, args.assignment, students=args.students,
                     jobs=args.jobs, force=args.force,
-                    progress=not args.quiet)
+                    progress=not args.quiet, within=within)
+    if summary.elsewhere:
+        print(f"{len(summary.elsewhere)} submission(s) left to another "
+              "grading run that was grading them or had just graded "
+              "them")
+    if within is not None and not summary.rows:
+        print(f"nothing left to grade in this share of "
+              f"{args.student_list}")
+        return OK
     if not summary.rows and not summary.skipped:
         print(f"no submissions of {args.assignment} in "
               f"{course.rel(course.step_dir('submitted'))}: run "
@@ -126,7 +170,79 @@ def cmd_grade(course, args):
               "`course-autograder release` and regrade with --force.",
               file=sys.stderr)
         return INTEGRITY
+    if within is not None:
+        # A Slurm task did its share; failed submissions are in the
+        # gradebook with their reason, not a failure of the task.
+        return OK
     return SOME_FAILED if summary.count("failed") else OK
+
+
+def _grade_on_slurm(course, args):
+    """grade --slurm: one job array, then (unless --no-wait) follow it
+    and print the report of the whole class."""
+    import shlex
+    from autograder.grading import slurm
+    try:
+        extra = shlex.split(args.sbatch or "")
+    except ValueError as err:
+        raise CourseError(f"--sbatch {args.sbatch!r}: {err}") from None
+    run, skipped, retested = slurm.submit(
+        course, args.assignment, students=args.students, force=args.force,
+        tasks=args.array_size, cpus=args.cpus_per_task or 2,
+        partition=args.partition, sbatch_args=extra, jobs=args.jobs)
+    if retested:
+        print(f"{len(retested)} submission(s) to regrade because the "
+              "tests changed since they were graded")
+    if skipped:
+        print(f"{len(skipped)} unchanged submission(s) already graded "
+              "(use --force to regrade them)")
+    if run is None:
+        print(f"nothing to grade in {args.assignment}: every submission "
+              "is graded with today's tests")
+        return OK
+    print(f"submitted Slurm job {run.job}: {run.tasks} array task(s) for "
+          f"{len(run.students)} submission(s); script and logs in "
+          f"{course.rel(run.folder)}")
+    if args.no_wait:
+        print(f"follow it with `squeue -j {run.job}` and `course-autograder"
+              f" report {args.assignment}`")
+        return OK
+    slurm.wait(course, run, progress=not args.quiet)
+    return _print_report(course, args.assignment, run.students)
+
+
+def _print_report(course, assignment, students=None):
+    """The report of ``students`` (default: all), then every submission
+    not graded yet and why; exit 1 if any failed or is not graded."""
+    from autograder.gradebook.reports import render_report, status_rows
+    from autograder.grading.batch import ungraded
+    from autograder.grading.slurm import whereabouts
+    wanted = None if students is None else set(students)
+    rows = [r for r in status_rows(course, assignment)
+            if wanted is None or r["student"] in wanted]
+    if rows:
+        print(render_report(rows))
+    names = [assignment] if assignment else course.assignments()
+    left = []
+    for name in names:
+        try:
+            why = ungraded(course, name, students)
+        except CourseError:  # not released: nothing can be graded yet
+            continue
+        where = whereabouts(course, name, why) if why else {}
+        left += [(name, s, why[s], where.get(s)) for s in sorted(why)]
+    if left:
+        print(f"Not graded yet: {len(left)}")
+        for name, student, why, where in left:
+            print(f"  {name}  {student}: {why}"
+                  + (f" ({where})" if where else ""))
+        print("Grade them with `course-autograder grade ASSIGNMENT` (add "
+              "--slurm on the cluster): only what is missing is graded.")
+    elif not rows:
+        print("nothing graded yet: run `course-autograder grade "
+              "ASSIGNMENT`")
+    return SOME_FAILED if left or any(r["status"] == "failed"
+                                      for r in rows) else OK
 
 
 def cmd_feedback(course, args):
@@ -203,6 +319,15 @@ def cmd_export(course, args):
         print("Export refused: run `course-autograder grade ASSIGNMENT` "
               "to regrade them with the current tests.", file=sys.stderr)
         return INTEGRITY
+    from autograder.grading.batch import ungraded
+    for name in names:
+        left = sorted(ungraded(course, name))
+        if left:
+            more = f" and {len(left) - 10} more" if len(left) > 10 else ""
+            print(f"NOT GRADED {name}: {len(left)} submission(s) have no "
+                  f"grade yet ({', '.join(left[:10])}{more}); `course-"
+                  f"autograder report {name}` says why, `grade {name}` "
+                  "grades them", file=sys.stderr)
     count = export_csv(course, args.output, names)
     if not_released:
         print(f"not released yet, so not in {args.output}: "
@@ -213,22 +338,16 @@ def cmd_export(course, args):
 
 
 def cmd_report(course, args):
-    """Print graded, flagged and failed submissions; with --class, write
-    the class's HTML page and figures instead."""
-    from autograder.gradebook.reports import render_report, status_rows
+    """Print graded, flagged, failed and not yet graded submissions;
+    with --class, write the class's HTML page and figures instead."""
     if args.class_assignment:
         return _class_report(course, args)
     if args.out:
         raise CourseError("--out goes with --class ASSIGNMENT (the text "
                           "report prints to the terminal)")
-    rows = status_rows(course, args.assignment)
-    if not rows:
-        print("nothing graded yet: run `course-autograder grade "
-              "ASSIGNMENT`")
-        return OK
-    print(render_report(rows))
-    return SOME_FAILED if any(r["status"] == "failed" for r in rows) \
-        else OK
+    if args.assignment:
+        course.require(args.assignment)
+    return _print_report(course, args.assignment)
 
 
 def cmd_bundle(course, args):
@@ -299,6 +418,27 @@ def build_parser():
                    help="regrade submissions that are already graded")
     p.add_argument("--quiet", action="store_true",
                    help="no progress bar")
+    g = p.add_argument_group(
+        "on a Slurm cluster", "one job array into the PostgreSQL "
+        "gradebook; --jobs is then the workers per array task")
+    g.add_argument("--slurm", action="store_true",
+                   help="write the student list once and submit one job "
+                        "array; wait for it and print the report")
+    g.add_argument("--array-size", type=int, metavar="N",
+                   help="array tasks (default: one per 10 submissions)")
+    g.add_argument("--partition", metavar="P", help="Slurm partition")
+    g.add_argument("--cpus-per-task", type=int, metavar="C",
+                   help="CPUs of each task (default 2; two workers each)")
+    g.add_argument("--sbatch", metavar="OPTIONS",
+                   help='more sbatch options, one string: '
+                        '--sbatch="--time=02:00:00 --account=cs101"')
+    g.add_argument("--no-wait", action="store_true",
+                   help="print the job id and return at once")
+    g.add_argument("--student-list", metavar="FILE",
+                   help="(what each array task runs) grade the students "
+                        "listed in FILE that are not graded yet")
+    g.add_argument("--slice", metavar="I/N",
+                   help="with --student-list: only the I-th of N slices")
     p = add("feedback", cmd_feedback,
             "write HTML feedback for graded submissions (feedback/)")
     p.add_argument("assignment")

@@ -10,6 +10,19 @@ with its own ``make venv``) on the same submissions in the same run:
     python bench/bench_grading.py --submissions 24 --jobs 2
     python bench/bench_grading.py --solutions \
         solutions/01_numerical_derivatives --baseline /tmp/ag-base
+    python bench/bench_grading.py --slurm        # as root: see below
+
+``--slurm`` (root, Debian's slurm-wlm, munge and postgresql) starts a
+one-node Slurm cluster and a PostgreSQL server on the loopback
+(tests/services.py), generates a chapter-01 class of ``--submissions``
+(default 200: right, wrong, blank and broken, tests/ch01_class.py) and
+grades it with `grade --slurm` (tasks of 10, one CPU each, so as many
+tasks run at once as the machine has cores) and with one `grade --force
+--jobs N` (N = two workers per core, the same workers the tasks run
+together), in one run.  It prints submissions per second for both, the
+start-up of one array task (an empty slice, median of 3) and, with
+``--kill-task I``, cancels task I mid-slice, reruns the command and
+checks that every submission was graded exactly once.
 
 Goals: speed-up >= 2x on 2 cores; overhead <= 2 s per notebook beyond
 the notebook's own run time; with --baseline, at most 1.3x its time.
@@ -111,6 +124,106 @@ def timed_baseline(python, root, assignment, jobs, env):
         config.write_text(ours)
 
 
+def slurm_bench(args):
+    """grade --slurm against grade --jobs N on one generated class."""
+    sys.path.insert(0, str(REPO / "tests"))
+    import psycopg2
+    from ch01_class import ASSIGNMENT, make_class
+    from services import Unavailable, postgres, slurm
+    from autograder.grading.slurm import slice_of
+    cores = os.cpu_count() or 1
+    n, per_task = args.submissions, 10
+    tasks = -(-n // per_task)
+    load_before = os.getloadavg()[0]
+    bindir = str(Path(sys.executable).parent)
+    try:
+        with tempfile.TemporaryDirectory(prefix="ag-bench-slurm-") as tmp, \
+                postgres() as url, slurm() as env:
+            env = dict(env, NBGRADER_DB_URL=url,
+                       PATH=f"{bindir}:{os.environ.get('PATH', '')}")
+            root = make_class(Path(tmp) / "course", n)
+            ours = [sys.executable, "-m", "autograder", "--course-root",
+                    str(root)]
+            timed(ours + ["release", ASSIGNMENT], root, env)
+            (root / "empty.txt").write_text("")
+            start = statistics.median(timed(
+                ours + ["grade", ASSIGNMENT, "--quiet", "--student-list",
+                        str(root / "empty.txt")], root, env)
+                for _ in range(3))
+            conn = psycopg2.connect(url.replace("postgresql+psycopg2",
+                                                "postgresql"))
+            conn.autocommit = True
+            cur = conn.cursor()
+            slurm_args = ours + ["grade", ASSIGNMENT, "--slurm", "--quiet",
+                                 "--array-size", str(tasks),
+                                 "--cpus-per-task", "1"]
+            t0 = time.perf_counter()
+            if args.kill_task is None:
+                timed(slurm_args, root, env)
+            else:
+                _killed_run(slurm_args, root, env, cur, args.kill_task,
+                            tasks, slice_of)
+            on_slurm = time.perf_counter() - t0
+            cur.execute("SELECT count(*) FROM autograder_status")
+            graded = cur.fetchone()[0]
+            once = None
+            if args.kill_task is not None:
+                cur.execute("SELECT count(*), count(DISTINCT student) "
+                            "FROM status_writes")
+                once = cur.fetchone()
+            jobs = 2 * cores
+            local = timed(ours + ["grade", ASSIGNMENT, "--force", "--quiet",
+                                  "--jobs", str(jobs)], root, env)
+            conn.close()
+    except Unavailable as err:
+        sys.exit(f"cannot run the Slurm benchmark here: {err}")
+    # Waves of tasks that ran one after another (the rerun adds one).
+    waves = -(-tasks // cores) + (args.kill_task is not None)
+    print(json.dumps({"submissions": n, "cores": cores, "tasks": tasks,
+                      "jobs": jobs, "slurm_s": round(on_slurm, 1),
+                      "local_s": round(local, 1),
+                      "task_start_s": round(start, 2),
+                      "load_before": round(load_before, 2),
+                      "load_after": round(os.getloadavg()[0], 2)}))
+    print(f"grade --slurm ({tasks} tasks of {per_task}, {cores} at once):"
+          f" {on_slurm:6.1f} s, {n / on_slurm:.2f} submissions/s, "
+          f"{graded} of {n} graded")
+    if once is not None:
+        print(f"  with task {args.kill_task} cancelled mid-slice and the "
+              f"command rerun: {once[0]} status writes for {once[1]} "
+              f"students ({'each exactly once' if once[0] == once[1] == n else 'NOT each once'})")
+    print(f"grade --jobs {jobs} (one machine):    {local:6.1f} s, "
+          f"{n / local:.2f} submissions/s")
+    print(f"Slurm / one machine: {on_slurm / local:.2f}x the time")
+    print(f"start-up of one array task (empty slice): {start:.2f} s")
+    print(f"overhead per task: {(on_slurm - local) / waves:.2f} s "
+          f"((Slurm - one machine) / {waves} waves of {cores} tasks)")
+
+
+def _killed_run(slurm_args, root, env, cur, kill, tasks, slice_of):
+    """grade --slurm --no-wait, cancel task ``kill`` once it graded part
+    of its slice, wait for the array, rerun the command."""
+    from autograder.gradebook.status import StatusStore
+    from services import cancel_mid_slice, count_status_writes
+    StatusStore(env["NBGRADER_DB_URL"]).close()  # creates the table
+    count_status_writes(cur)
+    done = subprocess.run(slurm_args + ["--no-wait"], cwd=root, env=env,
+                          capture_output=True, text=True)
+    job = done.stdout.split("submitted Slurm job ")[1].split(":")[0]
+    listed = next(root.glob("slurm/*/*/students.txt")).read_text().split()
+    victims = slice_of(listed, kill, tasks)
+    cancel_mid_slice(cur, env, job, kill, victims)
+    while subprocess.run(["squeue", "--noheader", f"--jobs={job}"],
+                         env=env, capture_output=True,
+                         text=True).stdout.strip():
+        time.sleep(1)
+    cur.execute("SELECT count(*) FROM autograder_status "
+                "WHERE student = ANY(%s)", (victims,))
+    print(f"task {kill} cancelled with {cur.fetchone()[0]} of "
+          f"{len(victims)} students graded; rerunning the command")
+    timed(slurm_args, root, env)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--solutions", type=Path, default=FIXTURE,
@@ -123,7 +236,17 @@ def main():
                              "to time on the same submissions")
     parser.add_argument("--repeat", type=int, default=1,
                         help="rounds of each parallel timing (median)")
+    parser.add_argument("--slurm", action="store_true",
+                        help="grade --slurm on a one-node cluster against "
+                             "grade --jobs N (see above; needs root)")
+    parser.add_argument("--kill-task", type=int, default=None,
+                        metavar="I", help="with --slurm: cancel array "
+                        "task I mid-run, then rerun the command")
     args = parser.parse_args()
+    if args.slurm:
+        if args.submissions == 20:  # the parser's default for the others
+            args.submissions = 200
+        return slurm_bench(args)
     base_python = None
     if args.baseline is not None:
         base_python = args.baseline.resolve() / ".venv" / "bin" / "python"

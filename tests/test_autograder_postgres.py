@@ -6,14 +6,9 @@ nbgrader's tables and grade the course's status table in the same
 database, two concurrent `grade` runs on separate students, then
 `report` and `export` reading it.
 """
-import glob
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -21,18 +16,8 @@ from autograder.cli import main
 from autograder.course import Course
 from redteam.course import ASSIGNMENT, make_course, submit
 from redteam.submissions import WRONG, notebook
+from services import PG_BIN, Unavailable, postgres
 
-
-def _pg_bin():
-    """The folder holding initdb and pg_ctl, or None."""
-    found = shutil.which("initdb")
-    if found:
-        return Path(found).parent
-    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(versions[-1]).parent if versions else None
-
-
-PG_BIN = _pg_bin()
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(PG_BIN is None, reason="needs a PostgreSQL server: "
@@ -40,59 +25,14 @@ pytestmark = [
 ]
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _as_db_user(args, **kw):
-    """Run a server command as an unprivileged user (postgres refuses
-    to run as root)."""
-    if os.geteuid() == 0:
-        user = "postgres" if shutil.which("runuser") and _user_exists(
-            "postgres") else "nobody"
-        args = ["runuser", "-u", user, "--"] + args
-    return subprocess.run(args, check=True, capture_output=True, **kw)
-
-
-def _user_exists(name):
-    import pwd
-    try:
-        pwd.getpwnam(name)
-        return True
-    except KeyError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def pg_url():
     """Start a private PostgreSQL server; yield a database URL."""
-    import psycopg2
-    base = Path(tempfile.mkdtemp(prefix="ag-pg-"))
-    base.chmod(0o755)
-    if os.geteuid() == 0:
-        user = "postgres" if _user_exists("postgres") else "nobody"
-        shutil.chown(base, user)
-    data, port = base / "data", _free_port()
-    _as_db_user([str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust",
-                 "-U", "postgres", "--no-sync"])
-    _as_db_user([str(PG_BIN / "pg_ctl"), "-D", str(data), "-w", "-l",
-                 str(base / "log"), "-o",
-                 f"-p {port} -k {base} -c listen_addresses=127.0.0.1 "
-                 "-c fsync=off", "start"])
     try:
-        conn = psycopg2.connect(host="127.0.0.1", port=port,
-                                user="postgres", dbname="postgres")
-        conn.autocommit = True
-        conn.cursor().execute("CREATE DATABASE course")
-        conn.cursor().execute("CREATE DATABASE configured")
-        conn.close()
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/course"
-    finally:
-        _as_db_user([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m",
-                     "immediate", "stop"])
-        shutil.rmtree(base, ignore_errors=True)
+        with postgres(("course", "configured")) as url:
+            yield url
+    except Unavailable as err:
+        pytest.skip(str(err))
 
 
 def test_concurrent_graders_share_one_postgres_gradebook(
@@ -164,3 +104,25 @@ def test_url_in_the_course_configuration(pg_url, tmp_path, monkeypatch):
         engine.dispose()
     with Course(root).gradebook() as gb:
         assert [a.name for a in gb.assignments] == [ASSIGNMENT]
+
+
+def test_a_claimed_submission_is_left_to_its_run(pg_url):
+    """Does a second run find a submission claimed by the first, and get
+    it once the first releases it or ends?"""
+    from autograder.gradebook.status import StatusStore
+    first, second = StatusStore(pg_url), StatusStore(pg_url)
+    try:
+        mine, theirs = first.claims(), second.claims()
+        assert mine.take("a1", "ann")
+        assert not theirs.take("a1", "ann")
+        assert theirs.take("a1", "bob")  # another student: free
+        assert theirs.take("a2", "ann")  # another assignment: free
+        mine.release("a1", "ann")
+        assert theirs.take("a1", "ann")
+        assert not mine.take("a1", "ann")
+        theirs.close()  # a run that ends gives back its claims
+        assert mine.take("a1", "ann")
+        mine.close()
+    finally:
+        first.close()
+        second.close()

@@ -6,6 +6,7 @@ the same database (SQLite or PostgreSQL), keeps that per (assignment,
 student) and is written by the parent process only.
 """
 import datetime as dt
+import hashlib
 import json
 
 from sqlalchemy.exc import DBAPIError
@@ -96,8 +97,70 @@ class StatusStore:
             return None
         return _decode(dict(found._mapping))
 
+    def mark_for_regrade(self, assignment, students):
+        """Make the rows of ``students`` stale (their checksum no longer
+        matches any submission), so that every run grades them again
+        and a rerun skips them once one has."""
+        if not students:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(status_table.update().where(
+                (status_table.c.assignment == assignment) &
+                status_table.c.student.in_(list(students)))
+                .values(checksum=""))
+
+    def claims(self):
+        """A Claims object on this database (see Claims)."""
+        return Claims(self.engine)
+
     def close(self):
         self.engine.dispose()
+
+
+class Claims:
+    """Which grading run grades a submission right now.
+
+    On PostgreSQL, a run takes a session advisory lock per (assignment,
+    student) before grading it: a second run (another instructor,
+    another Slurm task) finds the lock taken and leaves that submission
+    alone.  The server drops the locks of a run whose connection dies (a
+    killed task, a lost node), so nothing stays claimed forever.
+    SQLite serves one machine: every claim succeeds there.
+    """
+
+    def __init__(self, engine):
+        self.conn = engine.connect() \
+            if engine.dialect.name == "postgresql" else None
+
+    @staticmethod
+    def _key(assignment, student):
+        digest = hashlib.sha256(
+            f"autograder\0{assignment}\0{student}".encode()).digest()
+        return int.from_bytes(digest[:8], "big", signed=True)
+
+    def _lock(self, function, assignment, student):
+        if self.conn is None:
+            return True
+        taken = self.conn.execute(
+            text(f"SELECT {function}(:key)"),
+            {"key": self._key(assignment, student)}).scalar()
+        self.conn.commit()  # session locks outlive the transaction
+        return bool(taken)
+
+    def take(self, assignment, student):
+        """True if this run may grade the submission now."""
+        return self._lock("pg_try_advisory_lock", assignment, student)
+
+    def release(self, assignment, student):
+        self._lock("pg_advisory_unlock", assignment, student)
+
+    def close(self):
+        """Give back every claim: the connection only returns to the
+        engine's pool, where its session (and its locks) would live on."""
+        if self.conn is not None:
+            self.conn.execute(text("SELECT pg_advisory_unlock_all()"))
+            self.conn.commit()
+            self.conn.close()
 
 
 def _decode(row):

@@ -3,7 +3,9 @@
 Workers run notebooks; the parent alone writes the gradebook, one
 result at a time, as results arrive.  A run that is killed loses only
 the submissions in flight: they have no status row (or an old
-checksum) and are graded again by the next run.
+checksum) and are graded again by the next run.  On PostgreSQL, runs
+that grade at once (two instructors, Slurm array tasks) claim each
+submission before grading it (``Claims``), so none is graded by two.
 """
 import os
 import sys
@@ -49,6 +51,39 @@ def stale_rows(course, assignment, store):
     return [r for r in store.rows(assignment) if r.get("tests") != current]
 
 
+def ungraded(course, assignment, students=None):
+    """{student: why} for the submissions of ``assignment`` (or of
+    ``students`` among them) that have no grade computed from today's
+    submission and tests.  A run whose process died is not listed: its
+    status row (failed) already says why."""
+    wanted = None if students is None else set(students)
+    submitted = [s for s in course.students(assignment)
+                 if wanted is None or s in wanted]
+    if not submitted:
+        return {}
+    current = tests_digest(course, assignment)
+    store = StatusStore(course.db_url)
+    try:
+        rows = {r["student"]: r for r in store.rows(assignment)}
+    finally:
+        store.close()
+    out = {}
+    for student in submitted:
+        row = rows.get(student)
+        if row is None:
+            out[student] = "never graded"
+        elif row["status"] == "failed" and not row["checksum"]:
+            continue  # its grading process died; the report says so
+        elif row["checksum"] == "":
+            out[student] = "marked for regrading (--force or --students)"
+        elif row["checksum"] != submission_checksum(
+                course.submission_dir(student, assignment)):
+            out[student] = "submitted again since it was graded"
+        elif row.get("tests") != current:
+            out[student] = "the tests changed since it was graded"
+    return out
+
+
 @dataclass
 class Summary:
     """What one grading run did."""
@@ -57,15 +92,24 @@ class Summary:
     skipped: list = field(default_factory=list)
     retested: list = field(default_factory=list)  # tests changed since
     unrecorded: list = field(default_factory=list)
+    # Left to another run that was grading them, or had just graded them.
+    elsewhere: list = field(default_factory=list)
 
     def count(self, status):
         return sum(1 for r in self.rows if r["status"] == status)
 
 
-def plan(course, assignment, store, students=None, force=False):
+def plan(course, assignment, store, students=None, force=False,
+         within=None):
     """Return (jobs to run, students skipped as already graded,
-    students regraded because the tests changed)."""
+    students regraded because the tests changed).
+
+    ``students`` are always regraded; ``within`` only limits the run to
+    those students (a Slurm task's slice), what is graded is skipped."""
     known = course.students(assignment)
+    if within is not None:
+        within = set(within)
+        known = [s for s in known if s in within]
     digest = tests_digest(course, assignment)
     if students:
         missing = sorted(set(students) - set(known))
@@ -98,8 +142,29 @@ def plan(course, assignment, store, students=None, force=False):
             "source_dir": str(course.source_dir(assignment)),
             "autograded_dir": str(course.autograded_dir(student,
                                                         assignment)),
-            "checksum": checksum, "tests": digest})
+            "checksum": checksum, "tests": digest,
+            # Planned because it was missing or stale: skip it if another
+            # run grades it before this one claims it.
+            "recheck": not force and not students})
     return jobs, skipped, retested
+
+
+def to_grade(course, assignment, students=None, force=False):
+    """(students a ``grade`` run would grade now, skipped, retested).
+
+    Students named or forced are marked for regrading first: runs that
+    skip what is graded (Slurm array tasks, a requeue, a rerun) then
+    grade each of them once."""
+    store = StatusStore(course.db_url)
+    try:
+        todo, skipped, retested = plan(course, assignment, store, students,
+                                       force)
+        chosen = [job["student"] for job in todo]
+        if students or force:
+            store.mark_for_regrade(assignment, chosen)
+    finally:
+        store.close()
+    return chosen, skipped, retested
 
 
 def _failed(job):
@@ -110,7 +175,7 @@ def _failed(job):
                      "regrade this student\n"}
 
 
-def _check_gradebook(course, assignment):
+def check_gradebook(course, assignment):
     """Refuse to grade against a missing or altered gradebook."""
     from autograder.course import CourseError
     from autograder.gradebook.integrity import gradebook_mismatches
@@ -162,19 +227,37 @@ def default_jobs():
     return max(1, min(2 * cores, room))
 
 
+def _claimed(todo, store, claims, summary, bar):
+    """Yield the jobs of ``todo`` this run claims, as workers free up:
+    a submission another run is grading, or graded since it was
+    planned, is left to it."""
+    for job in todo:
+        assignment, student = job["assignment"], job["student"]
+        if claims.take(assignment, student):
+            row = store.get(assignment, student) if job["recheck"] else None
+            if not (row and row["checksum"] == job["checksum"] and
+                    row.get("tests") == job["tests"]):
+                yield job
+                continue
+            claims.release(assignment, student)
+        summary.elsewhere.append(student)
+        bar.update()
+
+
 def grade(course, assignment, students=None, jobs=None, force=False,
-          progress=True):
-    """Grade ``assignment``; return a Summary."""
+          progress=True, within=None):
+    """Grade ``assignment``; return a Summary.  ``within`` limits the
+    run to those students, skipping what is graded (see ``plan``)."""
     course.require(assignment)
     course.masters(assignment)  # fail early if the release is missing
     trust_hooks.warm(course.masters(assignment))
-    _check_gradebook(course, assignment)
+    check_gradebook(course, assignment)
     # Probe bubblewrap once here; the forked workers inherit the answer.
     require_sandbox(course)
     jobs = max(1, jobs or default_jobs())
     store = StatusStore(course.db_url)
     todo, skipped, retested = plan(course, assignment, store, students,
-                                   force)
+                                   force, within)
     summary = Summary(skipped=skipped, retested=retested)
     if not todo:
         store.close()
@@ -184,8 +267,11 @@ def grade(course, assignment, students=None, jobs=None, force=False,
     masters = course.masters(assignment)
     for job in todo:
         job["masters"] = masters
+    claims = store.claims()
     with course.gradebook() as gb:
-        for job, result in run_each(grade_submission, todo, jobs):
+        for job, result in run_each(
+                grade_submission,
+                _claimed(todo, store, claims, summary, bar), jobs):
             result = result or _failed(job)
             try:
                 summary.rows.append(record(course, gb, store, result))
@@ -195,7 +281,9 @@ def grade(course, assignment, students=None, jobs=None, force=False,
                 print(f"\ncould not record {job['student']}: {err!r}; "
                       "rerun the same command to grade it again",
                       file=sys.stderr)
+            claims.release(assignment, job["student"])
             bar.update()
     bar.close()
+    claims.close()
     store.close()
     return summary

@@ -25,18 +25,28 @@ def _child(func, job, conn):
 
 
 def run_each(func, jobs, workers):
-    """Yield (job, result or None) as the forked workers finish."""
+    """Yield (job, result or None) as the forked workers finish.
+
+    ``jobs`` is read lazily, one job each time a worker is free, so a
+    generator can decide at that moment whether a job still needs to
+    run (another grading run may have taken it meanwhile)."""
     ctx = multiprocessing.get_context("fork")
-    pending, running = list(jobs), {}
-    while pending or running:
-        while pending and len(running) < workers:
-            job = pending.pop(0)
+    pending, running = iter(jobs), {}
+    more = True
+    while more or running:
+        while more and len(running) < workers:
+            job = next(pending, None)
+            if job is None:
+                more = False
+                break
             recv, send = ctx.Pipe(duplex=False)
             proc = ctx.Process(target=_child, args=(func, job, send),
                                daemon=True)
             proc.start()
             send.close()
             running[recv] = (proc, job)
+        if not running:
+            break
         for conn in wait(list(running)):
             proc, job = running.pop(conn)
             try:
