@@ -28,3 +28,20 @@ def pytest_xdist_make_scheduler(config, log):
             return nodeid
 
     return OneWorkerPerGroupedModule(config, log)
+
+
+@pytest.fixture(scope="session")
+def class_env():
+    """The class environment (tests/class_env.py): built once per test
+    process, for the tests that run the course as several Unix users."""
+    from class_env import ClassEnv, why_not
+    reason = why_not()
+    if reason:
+        pytest.skip(reason)
+    env = ClassEnv()
+    try:
+        env.build()
+        env.grant()
+        yield env
+    finally:
+        env.close()
