@@ -39,7 +39,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("autograder", "course_utils")
-ACL_XATTR = "system.posix_acl_access"
 
 
 def why_not():
@@ -111,7 +110,7 @@ class ClassEnv:
         self.bin = self.prefix / "bin"
         self.python = self.bin / "python"
         self.group = f"cg{self.tag}"
-        self.granted = []  # (folder, had an ACL before)
+        self.granted = []  # folders given an entry for self.group
         self.users = []
         self.groups = []
 
@@ -213,29 +212,28 @@ class ClassEnv:
         interpreter that others cannot search (none in a real class)."""
         self.add_group(self.group)
         for folder in _closed_dirs(_base_dirs()):
-            had_acl = ACL_XATTR in os.listxattr(folder)
-            self.granted.append((folder, had_acl))
+            self.granted.append(folder)
             subprocess.run(["setfacl", "-m", f"g:{self.group}:x", folder],
                            check=True, capture_output=True, timeout=60)
         return self
 
     def revoke(self):
         """Take the grant back: remove this group's entry, and the ACL
-        itself where the folder had none before (unless another run's
-        entry is still there)."""
-        for folder, had_acl in self.granted:
+        itself once no named entry is left (another run's may be), so
+        the folder is as it was (an ACL holding only a mask means
+        nothing, and none is made by hand)."""
+        for folder in self.granted:
             subprocess.run(["setfacl", "-x", f"g:{self.group}", folder],
                            capture_output=True, timeout=60)
-            if not had_acl:
-                listing = subprocess.run(
-                    ["getfacl", "-c", "-p", folder], capture_output=True,
-                    text=True, timeout=60).stdout
-                named = [line for line in listing.splitlines()
-                         if line.startswith(("user:", "group:"))
-                         and line.split(":")[1]]
-                if not named:
-                    subprocess.run(["setfacl", "-b", folder],
-                                   capture_output=True, timeout=60)
+            listing = subprocess.run(
+                ["getfacl", "-c", "-p", folder], capture_output=True,
+                text=True, timeout=60).stdout
+            named = [line for line in listing.splitlines()
+                     if line.startswith(("user:", "group:"))
+                     and line.split(":")[1]]
+            if not named:
+                subprocess.run(["setfacl", "-b", folder],
+                               capture_output=True, timeout=60)
         self.granted = []
 
     def add_user(self, name, home, groups=()):
