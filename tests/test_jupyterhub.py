@@ -27,29 +27,20 @@ from pathlib import Path
 
 import pytest
 
+from chromium import MARKS, launch, sync_playwright
 from nbgrader_course import make_course
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-output" / "hub"
 CHAPTER = "01_numerical_derivatives"
 COURSE_ID = "nn-from-the-derivative-up"
-CHROMIUM = next(filter(None, map(shutil.which, (
-    "chromium", "chromium-browser"))), None)
 PROXY = shutil.which("configurable-http-proxy")
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - the lock installs it
-    sync_playwright = None
 
 pytestmark = [
-    pytest.mark.browser,
+    *MARKS,
     pytest.mark.skipif(PROXY is None, reason=(
         "needs configurable-http-proxy: npm install -g "
         "configurable-http-proxy (.ci/run does this as root)")),
-    pytest.mark.skipif(CHROMIUM is None, reason=(
-        "needs a Chromium browser: install the Debian package chromium")),
-    pytest.mark.skipif(sync_playwright is None, reason=(
-        "needs Playwright for Python: pip install -e '.[test]'")),
 ]
 
 
@@ -199,11 +190,7 @@ def hub(class_env):
 @pytest.fixture(scope="module")
 def page(hub):
     pw = sync_playwright().start()
-    args = ["--disable-dev-shm-usage", "--disable-gpu"]
-    if os.geteuid() == 0:
-        args.append("--no-sandbox")  # Chromium refuses root otherwise
-    browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                 args=args)
+    browser = launch(pw)
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     context.set_default_timeout(60_000)
     try:
