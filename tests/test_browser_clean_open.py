@@ -10,7 +10,6 @@ or the check proves nothing.  Chromium as in tests/test_browser.py.
 import json
 import time
 
-
 from chromium import MARKS, sync_playwright
 from test_browser import Browser, Lab, make_course_copy
 
