@@ -269,22 +269,31 @@ def prepare(root=ROOT, instructor=False):
     return settings_dir(root, instructor)
 
 
+def mode_options(folder, instructor=False):
+    """The server options of a mode, given its settings folder (from
+    ``settings_dir``): the page config, the maintainers' extensions
+    (Jupytext) off, and for a student the instructor server extensions
+    off.  ``make lab`` and the class's JupyterHub
+    (deploy/jupyterhub_config.py) start their servers with these."""
+    options = ["--LabApp.app_settings_dir=" + str(folder)]
+    if not instructor:
+        options += [f"--ServerApp.jpserver_extensions={name}=False"
+                    for name in INSTRUCTOR_SERVER_EXTENSIONS]
+    options += [f"--ServerApp.jpserver_extensions={name}=False"
+                for name in MAINTAINER_SERVER_EXTENSIONS]
+    return options
+
+
 def lab_command(root=ROOT, instructor=False, extra=()):
     """The `jupyter lab` command line for this mode (after prepare)."""
     root = Path(root)
     jupyter = Path(sys.executable).parent / "jupyter"
     folder = root / ".lab" / ("instructor" if instructor else "student")
     cmd = [str(jupyter if jupyter.exists() else "jupyter"), "lab",
-           "--ServerApp.root_dir=" + str(root),
-           "--LabApp.app_settings_dir=" + str(folder)]
-    if instructor:
-        cmd.append("--LabApp.default_url=/lab/tree/solutions")
-    else:
-        cmd.append("--LabApp.default_url=/lab/tree/work")
-        cmd += [f"--ServerApp.jpserver_extensions={name}=False"
-                for name in INSTRUCTOR_SERVER_EXTENSIONS]
-    cmd += [f"--ServerApp.jpserver_extensions={name}=False"
-            for name in MAINTAINER_SERVER_EXTENSIONS]
+           "--ServerApp.root_dir=" + str(root)]
+    cmd.append("--LabApp.default_url=/lab/tree/"
+               + ("solutions" if instructor else "work"))
+    cmd += mode_options(folder, instructor)
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # containers and CI often run as root
     return cmd + list(extra)

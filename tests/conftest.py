@@ -1,7 +1,8 @@
 """Shared pytest set-up for tests/.
 
 tests/test_browser.py runs one JupyterLab and one Chromium for all of its
-tests, so under pytest-xdist (`make test` runs ``pytest -n auto``) they
+tests (as the real-users modules run one term and one hub), so under
+pytest-xdist (`make test` runs ``pytest -n auto``) they
 must all go to one worker, or each worker would start its own lab and
 browser and rerun the notebooks.  xdist's own ``xdist_group`` mark does
 not group anything with the pinned pytest 9 / xdist 3.8, so this replaces
@@ -11,7 +12,10 @@ own (handed out as ``load`` would).  An explicit ``--dist`` is kept.
 """
 import pytest
 
-GROUPED_MODULES = ("test_browser.py",)
+# Each of these runs one expensive module fixture (a lab and a browser; a
+# term of Unix accounts; a JupyterHub) that every test of it shares.
+GROUPED_MODULES = ("test_browser.py", "test_exchange_users.py",
+                   "test_jupyterhub.py")
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -80,3 +84,20 @@ def pytest_collection_modifyitems(config, items):
             seen.add(batch)
             first.append(item)
     items[:] = browser + first + plain + later
+
+
+@pytest.fixture(scope="session")
+def class_env():
+    """The class environment (tests/class_env.py): built once per test
+    process, for the tests that run the course as several Unix users."""
+    from class_env import ClassEnv, why_not
+    reason = why_not()
+    if reason:
+        pytest.skip(reason)
+    env = ClassEnv()
+    try:
+        env.build()
+        env.grant()
+        yield env
+    finally:
+        env.close()

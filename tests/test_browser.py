@@ -41,29 +41,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from chromium import MARKS, launch, sync_playwright
 from nbgrader_course import fill, grade_id, is_solution, solution_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-output" / "browser"
 TOKEN = "course-browser-test"
-CHROMIUM = next(filter(None, map(shutil.which, (
-    "chromium", "chromium-browser"))), None)
-# Playwright's import is cheap, but it is a test extra: say so if missing.
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - the lock installs it
-    sync_playwright = None
-
-pytestmark = [
-    # One server and one browser for the whole module: tests/conftest.py
-    # keeps every test of this file on one xdist worker.
-    pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None, reason=(
-        "needs a Chromium browser: install the Debian package chromium "
-        "(apt-get install chromium); .ci/run does this as root")),
-    pytest.mark.skipif(sync_playwright is None, reason=(
-        "needs Playwright for Python: pip install -e '.[test]'")),
-]
+# One server and one browser for the whole module: tests/conftest.py
+# keeps every test of this file on one xdist worker.
+pytestmark = MARKS
 
 
 def _chapters():
@@ -212,11 +198,7 @@ class Browser:
     """One Chromium page on the lab, with a log of what went wrong."""
 
     def __init__(self, playwright, lab):
-        args = ["--disable-dev-shm-usage", "--disable-gpu"]
-        if os.geteuid() == 0:
-            args.append("--no-sandbox")  # Chromium refuses root otherwise
-        self.browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=args)
+        self.browser = launch(playwright)
         self.context = self.browser.new_context(
             viewport={"width": 1280, "height": 900})
         self.context.set_default_timeout(30_000)

@@ -10,18 +10,10 @@ or the check proves nothing.  Chromium as in tests/test_browser.py.
 import json
 import time
 
-import pytest
+from chromium import MARKS, sync_playwright
+from test_browser import Browser, Lab, make_course_copy
 
-from test_browser import CHROMIUM, Browser, Lab, make_course_copy, \
-    sync_playwright
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None, reason=(
-        "needs a Chromium browser: install the Debian package chromium")),
-    pytest.mark.skipif(sync_playwright is None, reason=(
-        "needs Playwright for Python: pip install -e '.[test]'")),
-]
+pytestmark = MARKS
 
 DIRTY = ".lm-TabBar-tab.lm-mod-current.jp-mod-dirty"
 

@@ -8,18 +8,19 @@ release_feedback -> fetch_feedback -> export.  Every student must get
 their own feedback and nobody else's, submission times must survive, the
 late submission must be marked late, and the CSV must say so.
 
-Needs root (``useradd``), and a course Python every user may run (a
-.venv made from a Python under /root, mode 0700, is not): the test skips
-and says why otherwise.  The accounts it creates are removed after.
+Every account runs the class environment (tests/class_env.py: the
+course installed outside the instructor's private checkout, the way
+docs/instructors.md installs it in /opt), never the checkout's .venv.
+Needs root (``useradd``; ``setfacl`` where the venv's Python lies below
+/root): the test skips and says why otherwise.  The accounts it creates
+are removed after.
 """
 import csv
 import datetime as dt
 import os
-import pwd
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,21 +34,6 @@ ROOT = Path(__file__).resolve().parent.parent
 CHAPTER = "01_numerical_derivatives"
 NOTEBOOK = f"{CHAPTER}.ipynb"
 COURSE_ID = "nn-from-the-derivative-up"
-BIN = Path(sys.executable).parent
-
-
-def _why_not():
-    """The reason this machine cannot run the test, or None."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return "creating Unix accounts needs root"
-    for tool in ("useradd", "userdel", "runuser"):
-        if shutil.which(tool) is None:
-            return f"needs {tool}"
-    return None
-
-
-pytestmark = pytest.mark.skipif(_why_not() is not None,
-                                reason=str(_why_not()))
 
 
 def _run(user, args, cwd, env, check=True, timeout=300):
@@ -65,9 +51,11 @@ def _run(user, args, cwd, env, check=True, timeout=300):
 class Term:
     """The accounts, folders and commands of one term."""
 
-    def __init__(self, base):
+    def __init__(self, base, classenv):
         tag = secrets.token_hex(3)
         self.base = base
+        self.classenv = classenv
+        self.python = classenv.python
         self.instructor = f"ci{tag}"
         self.students = [f"cs{tag}{n}" for n in "abc"]
         self.users = []
@@ -76,28 +64,11 @@ class Term:
 
     def add_users(self):
         for user in [self.instructor, *self.students]:
-            subprocess.run(
-                ["useradd", "--create-home", "--home-dir",
-                 str(self.base / "home" / user), "--user-group",
-                 "--shell", "/bin/sh", user],
-                check=True, capture_output=True, timeout=60)
-            self.users.append(user)
+            self.users.append(self.classenv.add_user(user, self.home(user)))
 
     def remove_users(self):
         """Delete the accounts; fail (a teardown error) if one is left."""
-        for user in self.users:
-            subprocess.run(["userdel", "--remove", "--force", user],
-                           capture_output=True, timeout=60)
-            subprocess.run(["groupdel", user], capture_output=True,
-                           timeout=60)
-        left = []
-        for user in self.users:
-            try:
-                pwd.getpwnam(user)
-                left.append(user)
-            except KeyError:
-                pass
-        assert not left, f"could not remove the accounts {left}"
+        self.classenv.remove_users(self.users)
 
     def home(self, user):
         return self.base / "home" / user
@@ -105,7 +76,7 @@ class Term:
     def env(self, user):
         return {"HOME": str(self.home(user)), "USER": user,
                 "LOGNAME": user, "LANG": "C.UTF-8",
-                "PATH": f"{BIN}:/usr/bin:/bin",
+                "PATH": f"{self.classenv.bin}:/usr/bin:/bin",
                 "NBGRADER_EXCHANGE": str(self.exchange),
                 "JUPYTER_PLATFORM_DIRS": "1"}
 
@@ -115,13 +86,13 @@ class Term:
                     self.env(self.instructor), check)
 
     def autograder(self, *args, check=True):
-        return self.teacher(sys.executable, "-m", "autograder",
+        return self.teacher(self.python, "-m", "autograder",
                             "--course-root", self.course, *args,
                             check=check)
 
     def student(self, user, *args, check=True):
         """nbgrader as a student, from their home folder."""
-        return _run(user, [sys.executable, "-m", "nbgrader", *args,
+        return _run(user, [self.python, "-m", "nbgrader", *args,
                            f"--Exchange.root={self.exchange}",
                            f"--CourseDirectory.course_id={COURSE_ID}",
                            "--Exchange.path_includes_course=True"],
@@ -143,33 +114,21 @@ class Term:
         shutil.chown(path, user, user)
 
 
-def _usable_python(user, home):
-    """Can ``user`` run the course's Python (nbgrader and the course)?"""
-    done = subprocess.run(
-        ["runuser", "-u", user, "--", sys.executable, "-c",
-         "import nbgrader, autograder, course_utils"],
-        cwd=home, capture_output=True, text=True, timeout=120)
-    return done.returncode == 0, done.stderr[-500:]
-
-
 @pytest.fixture(scope="module")
-def term():
+def term(class_env):
     base = Path(tempfile.mkdtemp(prefix="course-term-"))
     base.chmod(0o755)
     (base / "home").mkdir(mode=0o755)
-    t = Term(base)
+    t = Term(base, class_env)
     try:
         t.add_users()
-        ok, why = _usable_python(t.instructor, t.home(t.instructor))
-        if not ok:
-            pytest.skip(f"other users cannot run {sys.executable} (a .venv "
-                        "made from a Python in a folder they cannot enter, "
-                        f"e.g. /root): {why.strip()[-200:]}")
         _run_term(t)
         yield t
     finally:
-        t.remove_users()
-        shutil.rmtree(base, ignore_errors=True)
+        try:
+            t.remove_users()
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
 
 
 def _run_term(t):
@@ -182,7 +141,7 @@ def _run_term(t):
     t.exchange.mkdir(mode=0o777)
     t.exchange.chmod(0o1777)
     t.autograder("release", CHAPTER)
-    t.teacher(sys.executable, "-m", "nbgrader", "release_assignment",
+    t.teacher(t.python, "-m", "nbgrader", "release_assignment",
               CHAPTER)
     ann, bob, cy = t.students
     for user in t.students:
@@ -200,7 +159,7 @@ def _run_term(t):
     time.sleep(1.1)
     t.answer(cy)  # after the due date
     t.student(cy, "submit", CHAPTER)
-    t.teacher(sys.executable, "-c", (
+    t.teacher(t.python, "-c", (
         "import datetime, sys; from autograder.course import Course\n"
         "with Course(sys.argv[1]).gradebook() as gb:\n"
         "    gb.update_or_create_assignment(sys.argv[2], duedate="
@@ -209,7 +168,7 @@ def _run_term(t):
     t.collected = t.autograder("collect", t.exchange)
     t.graded = t.autograder("grade", CHAPTER, "--jobs", "2", "--quiet")
     t.autograder("feedback", CHAPTER)
-    t.teacher(sys.executable, "-m", "nbgrader", "release_feedback",
+    t.teacher(t.python, "-m", "nbgrader", "release_feedback",
               CHAPTER)
     for user in t.students:
         t.student(user, "fetch_feedback", CHAPTER)
@@ -248,9 +207,35 @@ def test_students_cannot_look_into_each_others_submissions(term):
         listing = _run(user, ["ls", term.exchange / COURSE_ID / folder],
                        home, env, check=False)
         assert listing.returncode != 0, listing.stdout
-    peek = _run(user, ["cat", term.course / "solutions" / CHAPTER /
-                       NOTEBOOK], home, env, check=False)
-    assert peek.returncode != 0 and "BEGIN SOLUTION" not in peek.stdout
+    for secret in (term.course / "solutions" / CHAPTER / NOTEBOOK,
+                   term.course / "gradebook.db"):
+        assert secret.is_file(), secret
+        peek = _run(user, ["cat", secret], home, env, check=False)
+        assert peek.returncode != 0 and not peek.stdout, secret
+
+
+def test_students_run_the_class_environment_not_the_checkout(term):
+    """Does a student's Python import the course from the class
+    environment, with no path into the instructor's checkout left in it,
+    and (where the checkout is private, as in CI) no way to read its
+    solutions or gradebook?"""
+    user = term.students[0]
+    env = term.env(user)
+    done = _run(user, [term.python, "-c",
+                       "import autograder, course_utils, nbgrader\n"
+                       "print(autograder.__file__)\n"
+                       "print(course_utils.__file__)"],
+                term.home(user), env)
+    for path in done.stdout.split():
+        assert path.startswith(str(term.classenv.prefix) + os.sep), path
+    assert term.classenv.leaks() == []
+    if not os.stat(ROOT).st_mode & 0o001 or \
+            not all(os.stat(p).st_mode & 0o001 for p in ROOT.parents):
+        for secret in sorted((ROOT / "solutions").glob("*/*.ipynb"))[:1] + \
+                [ROOT / "gradebook.db"]:
+            peek = _run(user, ["cat", secret], term.home(user), env,
+                        check=False)
+            assert peek.returncode != 0 and not peek.stdout, secret
 
 
 def test_submission_times_survive_and_the_late_one_is_late(term):
