@@ -77,9 +77,11 @@ def run_notebook(raw, master, limits, isolation, files):
     try:
         runner = Runner(nb, isolation, limits, workdir)
         runner.trusted = trust.tests_for(master, files)
-        # What the static scans find is known before anything runs.
-        runner.trusted.suspect = bool(tamper.scan_notebook(nb) +
-                                      trust.review_findings(nb, master))
+        # What the static scans find is known before anything runs (the
+        # run changes outputs, never sources: they are not scanned twice).
+        static = tamper.scan_notebook(nb) + trust.review_findings(nb, master)
+        runner.trusted.suspect = bool(static)
+        runner.log.static = static
         log = runner.run()
     finally:
         if runner is not None and runner.trusted is not None:
@@ -127,7 +129,10 @@ def _flags_from_run(log, nb, issues, found, master, similar=()):
 def tamper_findings(nb, master, log):
     """What the static scans and the kernel's state checks found: each
     one holds the notebook's points for review."""
-    return tamper.scan_notebook(nb) + trust.review_findings(nb, master) + [
+    static = log.static
+    if static is None:
+        static = tamper.scan_notebook(nb) + trust.review_findings(nb, master)
+    return static + [
         f"kernel state restored: {t}" for t in dict.fromkeys(log.tamper)
     ] + list(log.refused)
 
