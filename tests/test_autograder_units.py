@@ -370,3 +370,34 @@ def test_flags_are_written_as_before_and_classed_by_their_table(master,
     assert "checked-in-kernel: t2: why" in shown
     assert "similar-to-reference: answer b" in shown
     assert "output-dropped" not in shown and "tamper" not in shown
+
+
+def test_kernel_start_wait_ends_at_its_deadline_when_iopub_keeps_talking():
+    """A kernel whose IOPub never stops sending messages of no start-up
+    request cannot hold the grader past the start-up deadline; one that
+    carries a status of the kernel_info request is ready at once."""
+    import asyncio
+    import time
+
+    from autograder.sandbox.kernelmanager import ReadyClient
+
+    class Chatty:
+        def __init__(self, parent):
+            self.parent = parent
+
+        async def get_msg(self, timeout=None):
+            await asyncio.sleep(0.01)
+            return {"parent_header": {"msg_id": self.parent}}
+
+    class Client(ReadyClient):
+        iopub_channel = None  # the test's channel, not a socket
+
+    client = Client.__new__(Client)
+    client.__dict__["iopub_channel"] = Chatty("someone-else")
+    start = time.monotonic()
+    assert not asyncio.run(client._iopub_connected({"mine"},
+                                                   start + 0.3))
+    assert time.monotonic() - start < 2
+    client.__dict__["iopub_channel"] = Chatty("mine")
+    assert asyncio.run(client._iopub_connected({"mine"},
+                                               time.monotonic() + 5))
