@@ -228,11 +228,12 @@ class SandboxKernelManager(AsyncKernelManager):
     workdir = Unicode()
     ipcdir = Unicode()
     uid = Any(None)
-    client_class = DottedObjectName("autograder.sandbox.kernelmanager.ReadyClient")
+    client_class = DottedObjectName("autograder.sandbox.kernelmanager.GuardedClient")
     # AsyncKernelManager gives client_factory a default of its own, which
-    # wins over client_class: the client is named here.  ReadyClient's
-    # start-up wait spares every notebook jupyter_client's 0.2 s of quiet.
-    client_factory = Type(default_value=ReadyClient,
+    # wins over client_class (so ReadyClient's start-up wait has never
+    # run): the client is named here.  GuardedClient keeps jupyter_client's
+    # own start-up wait, the one every timing so far was measured with.
+    client_factory = Type(default_value=GuardedClient,
                           klass=AsyncKernelClient)
 
     def __init__(self, **kwargs):
