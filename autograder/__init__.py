@@ -14,7 +14,8 @@ folder              runs in
 ``gradebook/``      the parent process of a grading run only: the one
                     writer of nbgrader's gradebook, its integrity check,
                     the status table, reports and the CSV export
-``grading/``        the parent (the worker pool, ``check``) and the
+``grading/``        the parent (the worker pool, ``check``, the flag
+                    table ``flags``) and the
                     forked workers (pre-flight repair, running one
                     notebook, scoring)
 ``trusted/``        the workers: the re-run of every test cell in the

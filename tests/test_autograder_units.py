@@ -325,3 +325,79 @@ def test_default_jobs_are_two_per_core_within_memory(monkeypatch):
     assert with_memory(64_000, cores=16) == 32
     assert with_memory(1_600) == 3
     assert with_memory(100) == 1
+
+
+def test_flags_are_written_as_before_and_classed_by_their_table(master,
+                                                                monkeypatch):
+    """The worker writes each flag as "code: detail" from the one table;
+    the codes, the review list and the report's notes are the ones the
+    gradebooks and reports of earlier runs hold."""
+    from autograder.gradebook.reports import render_report
+    from autograder.grading import flags, worker
+    from autograder.grading.execute import RunLog
+    from autograder.grading.flags import Flag, Kind
+
+    assert len({f.value for f in Flag}) == len(Flag)
+    assert flags.REVIEW == {"tamper", "repaired", "timeout", "kernel-died",
+                            "not-run", "missing-answer", "verdict-differs"}
+    assert set(flags.NOTES) == {"blank", "checked-in-kernel",
+                                "similar-to-reference"}
+    assert all(f.meaning and isinstance(f.kind, Kind) for f in Flag)
+    monkeypatch.setattr(worker, "is_blank", lambda nb, master: False)
+    log = RunLog(timeouts=[7, 3, 7], strays=2, dropped=["big"],
+                 mismatches=[("t1", "wrong")], in_kernel=[("t2", "why")])
+    written = worker._flags_from_run(
+        log, None, ["answer cell a missing", "kernelspec 'x' replaced"],
+        ["np.sum was replaced"], master, ["answer b"])
+    assert written == [
+        "repaired: kernelspec 'x' replaced",
+        "missing-answer: answer cell a missing",
+        "timeout: cells [3, 7]",
+        "stray-processes: killed 2",
+        "verdict-differs: t1 passed in the student's kernel but failed "
+        "when the grader re-ran it (wrong)",
+        "checked-in-kernel: t2: why",
+        "output-dropped: big",
+        "tamper: np.sum was replaced",
+        "similar-to-reference: answer b"]
+    assert flags.codes(written) & flags.REVIEW == {
+        "repaired", "missing-answer", "timeout", "verdict-differs",
+        "tamper"}
+    row = {"assignment": "a", "student": "s", "status": "graded",
+           "score": 1, "max_score": 1, "held": "no", "isolation": "x",
+           "message": "", "flags": written}
+    shown = render_report([row])
+    assert "checked-in-kernel: t2: why" in shown
+    assert "similar-to-reference: answer b" in shown
+    assert "output-dropped" not in shown and "tamper" not in shown
+
+
+def test_kernel_start_wait_ends_at_its_deadline_when_iopub_keeps_talking():
+    """A kernel whose IOPub never stops sending messages of no start-up
+    request cannot hold the grader past the start-up deadline; one that
+    carries a status of the kernel_info request is ready at once."""
+    import asyncio
+    import time
+
+    from autograder.sandbox.kernelmanager import ReadyClient
+
+    class Chatty:
+        def __init__(self, parent):
+            self.parent = parent
+
+        async def get_msg(self, timeout=None):
+            await asyncio.sleep(0.01)
+            return {"parent_header": {"msg_id": self.parent}}
+
+    class Client(ReadyClient):
+        iopub_channel = None  # the test's channel, not a socket
+
+    client = Client.__new__(Client)
+    client.__dict__["iopub_channel"] = Chatty("someone-else")
+    start = time.monotonic()
+    assert not asyncio.run(client._iopub_connected({"mine"},
+                                                   start + 0.3))
+    assert time.monotonic() - start < 2
+    client.__dict__["iopub_channel"] = Chatty("mine")
+    assert asyncio.run(client._iopub_connected({"mine"},
+                                               time.monotonic() + 5))

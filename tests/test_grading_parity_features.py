@@ -22,6 +22,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from autograder.grading import flags
+from autograder.grading.flags import Flag
 from nbgrader_course import fill, graded_once, grade_both, submit
 
 pytest.importorskip("pandas")
@@ -254,11 +256,11 @@ def test_the_report_says_which_verdicts_came_from_the_kernel(graded):
     process: the kernel's verdict stands, with a note, never a hold."""
     for student in ("right", "right_loops"):
         row = graded["rows"][student]
-        notes = [f for f in row["flags"] if f.startswith(
-            "checked-in-kernel: test_solve")]
+        notes = [f for f in flags.of(row["flags"], Flag.CHECKED_IN_KERNEL)
+                 if f.startswith("checked-in-kernel: test_solve")]
         assert notes, row["flags"]
-        codes = {f.split(":", 1)[0] for f in row["flags"]}
-        assert not codes & {"tamper", "verdict-differs"}, row["flags"]
+        assert not flags.codes(row["flags"]) & {
+            Flag.TAMPER, Flag.VERDICT_DIFFERS}, row["flags"]
     # The cheat failed in its kernel: nbgrader's 0, nothing to re-check.
     cheat = graded["rows"]["cheat"]
     assert not [f for f in cheat["flags"] if "test_solve" in f]

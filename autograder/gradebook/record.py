@@ -9,7 +9,8 @@ import nbformat
 from nbgrader.preprocessors import SaveAutoGrades
 from nbgrader.utils import parse_utc
 
-from autograder.grading.worker import REVIEW_FLAGS
+from autograder.grading import flags as flagtable
+from autograder.grading.flags import Flag
 
 
 def _timestamp(course, student, assignment):
@@ -83,10 +84,6 @@ def pending_points(submission):
                if g.auto_score is None and g.manual_score is None)
 
 
-def flag_codes(flags):
-    return {f.split(":", 1)[0] for f in flags}
-
-
 def record(course, gb, store, result):
     """Record a worker result; return the status row written."""
     with warnings.catch_warnings():
@@ -106,7 +103,8 @@ def _record(course, gb, store, result):
     if result["error"]:
         messages.append("internal error: " +
                         result["error"].strip().splitlines()[-1])
-        flags.append("error: the grader failed; see the log and regrade")
+        flags.append(Flag.ERROR.text("the grader failed; see the log and "
+                                     "regrade"))
     for nb_result in result["notebooks"]:
         flags += nb_result["flags"]
         if nb_result["status"] == "graded":
@@ -116,8 +114,8 @@ def _record(course, gb, store, result):
             messages.append(f"{nb_result['notebook']}: "
                             f"{nb_result['message']}")
             _fail_grades(course, gb, result, nb_result["notebook"])
-    codes = flag_codes(flags)
-    hold = "tamper" in codes
+    codes = flagtable.codes(flags)
+    hold = Flag.TAMPER.value in codes
     was_held = bool(previous and previous.get("held") == "yes")
     held_cells = previous.get("held_cells", {}) if was_held else {}
     for nb_result in result["notebooks"]:
@@ -131,7 +129,7 @@ def _record(course, gb, store, result):
     submission = gb.find_submission(assignment, student)
     if failed:
         status = "failed"
-    elif codes & REVIEW_FLAGS:
+    elif codes & flagtable.REVIEW:
         status = "flagged"
     else:
         status = "graded"

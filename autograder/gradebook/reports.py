@@ -1,6 +1,7 @@
 """`export` (CSV) and `report` (per-student text) from the gradebook."""
 import csv
 
+from autograder.grading.flags import NOTES, code
 from autograder.gradebook.status import StatusStore
 
 # nbgrader's CSV export columns, in its order (nbgrader.plugins.export.
@@ -138,10 +139,6 @@ def export_csv(course, path, assignments):
     return count
 
 
-# Flags shown for graded students too: they inform, they cost nothing.
-NOTES = ("blank", "checked-in-kernel", "similar-to-reference")
-
-
 def render_report(rows):
     """Return the per-student report as text, grouped by status."""
     lines = []
@@ -163,7 +160,7 @@ def render_report(rows):
             if status == "failed" and r["message"]:
                 lines.append(f"      why: {r['message']}")
             for flag in r["flags"]:
-                if status != "graded" or flag.startswith(NOTES):
+                if status != "graded" or code(flag) in NOTES:
                     lines.append(f"      - {flag}")
         lines.append("")
     return "\n".join(lines)

@@ -10,7 +10,7 @@ __all__ = ["default_jobs", "grade", "require_sandbox", "stale_rows"]
 
 def __getattr__(name):
     # Loaded on first use: the gradebook's record module imports the
-    # worker's flag lists, and batch imports record.
+    # flag table (grading.flags), and batch imports record.
     if name in __all__:
         from autograder.grading import batch
         return getattr(batch, name)

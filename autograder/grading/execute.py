@@ -53,6 +53,9 @@ class RunLog:
     dropped: list = field(default_factory=list)
     strays: int = 0
     seconds: float = 0.0
+    # What the static scans found in the notebook's sources (None: not
+    # scanned yet).
+    static: list = None
 
 
 def error_output(ename, evalue):

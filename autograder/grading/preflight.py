@@ -9,12 +9,14 @@ import json
 
 import nbformat
 
+from autograder.grading.flags import Flag
 from autograder.course.notebooks import (grade_id, is_solution_cell, is_test_cell,
                         nbgrader_meta, source_text)
 
 
 class PreflightError(Exception):
-    """The submission cannot be graded; ``code`` names why."""
+    """The submission cannot be graded; ``code`` (an
+    autograder.flags.Flag) names why."""
 
     def __init__(self, code, message):
         super().__init__(message)
@@ -26,15 +28,15 @@ def parse(raw):
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as err:
-        raise PreflightError("invalid-json", f"not UTF-8 text: {err}")
+        raise PreflightError(Flag.INVALID_JSON, f"not UTF-8 text: {err}")
     except json.JSONDecodeError as err:
         raise PreflightError(
-            "invalid-json", f"not valid JSON (line {err.lineno}, column "
+            Flag.INVALID_JSON, f"not valid JSON (line {err.lineno}, column "
             f"{err.colno}: {err.msg}); the file is damaged or was not "
             "saved from Jupyter")
     if not isinstance(data, dict) or not isinstance(
             data.get("cells", data.get("worksheets")), list):
-        raise PreflightError("invalid-notebook",
+        raise PreflightError(Flag.INVALID_NOTEBOOK,
                              "valid JSON but not a Jupyter notebook")
     return data
 
@@ -65,7 +67,7 @@ def normalize(data, issues):
             issues.append("converted from nbformat 3")
             return nb
         except Exception as err:
-            raise PreflightError("bad-nbformat",
+            raise PreflightError(Flag.BAD_NBFORMAT,
                                  f"nbformat 3 file could not be "
                                  f"converted: {err}")
     if major != 4:
@@ -97,7 +99,7 @@ def check_assignment(nb, master):
     if not ids & set(master.order):
         other = ", ".join(sorted(ids)[:4]) or "none"
         raise PreflightError(
-            "wrong-assignment",
+            Flag.WRONG_ASSIGNMENT,
             f"none of the graded cells of {master.name} are present "
             f"(found grade ids: {other}); this looks like another "
             "assignment's notebook or one whose metadata was stripped")
@@ -221,6 +223,6 @@ def preflight(raw, master):
     try:
         nbformat.validate(nb)
     except nbformat.ValidationError as err:
-        raise PreflightError("invalid-notebook",
+        raise PreflightError(Flag.INVALID_NOTEBOOK,
                              f"cannot be repaired: {err.message}")
     return nb, issues

@@ -15,22 +15,13 @@ from pathlib import Path
 import nbformat
 from nbgrader import utils as nbg_utils
 
+from autograder.grading.flags import Flag
 from autograder.sandbox import isolation as sandbox
 from autograder.trusted import scan as tamper
 from autograder.trusted import findings as trust
 from autograder.grading.execute import Runner
 from autograder.course.notebooks import file_digest, is_test_cell
 from autograder.grading.preflight import PreflightError, is_blank, preflight
-
-# Flags that put a submission on the instructor's review list.
-REVIEW_FLAGS = {"tamper", "repaired", "timeout", "kernel-died", "not-run",
-                "missing-answer", "verdict-differs"}
-# Flags that only inform (the score is nbgrader's): a cell whose verdict
-# comes from the student's kernel alone, and an answer that reads like a
-# reference kernel's code (text similarity cannot tell learning from
-# copying, so it never costs points).
-NOTE_FLAGS = {"checked-in-kernel", "similar-to-reference"}
-
 
 def score_cells(nb):
     """Return {grade_id: [score, max]} for the notebook's test cells."""
@@ -86,9 +77,11 @@ def run_notebook(raw, master, limits, isolation, files):
     try:
         runner = Runner(nb, isolation, limits, workdir)
         runner.trusted = trust.tests_for(master, files)
-        # What the static scans find is known before anything runs.
-        runner.trusted.suspect = bool(tamper.scan_notebook(nb) +
-                                      trust.review_findings(nb, master))
+        # What the static scans find is known before anything runs (the
+        # run changes outputs, never sources: they are not scanned twice).
+        static = tamper.scan_notebook(nb) + trust.review_findings(nb, master)
+        runner.trusted.suspect = bool(static)
+        runner.log.static = static
         log = runner.run()
     finally:
         if runner is not None and runner.trusted is not None:
@@ -106,37 +99,40 @@ def _flags_from_run(log, nb, issues, found, master, similar=()):
     """Turn repairs, run events and tamper findings into report flags."""
     flags = []
     if issues:
-        flags += [f"repaired: {i}" for i in issues
+        flags += [Flag.REPAIRED.text(i) for i in issues
                   if "answer cell" not in i or "retyped" in i]
-        flags += [f"missing-answer: {i}" for i in issues
+        flags += [Flag.MISSING_ANSWER.text(i) for i in issues
                   if "answer cell" in i and "missing" in i]
     if is_blank(nb, master):
-        flags.append("blank: no answer was changed")
-    for label, cells in (("timeout", log.timeouts),
-                         ("kernel-died", log.deaths),
-                         ("process-limit", log.forked),
-                         ("not-run", log.not_run),
-                         ("output-truncated", log.truncated)):
+        flags.append(Flag.BLANK.text("no answer was changed"))
+    for flag, cells in ((Flag.TIMEOUT, log.timeouts),
+                        (Flag.KERNEL_DIED, log.deaths),
+                        (Flag.PROCESS_LIMIT, log.forked),
+                        (Flag.NOT_RUN, log.not_run),
+                        (Flag.OUTPUT_TRUNCATED, log.truncated)):
         if cells:
-            flags.append(f"{label}: cells {sorted(set(cells))}")
+            flags.append(flag.text(f"cells {sorted(set(cells))}"))
     if log.strays:
-        flags.append(f"stray-processes: killed {log.strays}")
+        flags.append(Flag.STRAY_PROCESSES.text(f"killed {log.strays}"))
     for grade_id, why in log.mismatches:
-        flags.append(f"verdict-differs: {grade_id} passed in the "
-                     f"student's kernel but failed when the grader re-ran "
-                     f"it ({why})")
+        flags.append(Flag.VERDICT_DIFFERS.text(
+            f"{grade_id} passed in the student's kernel but failed when "
+            f"the grader re-ran it ({why})"))
     for grade_id, why in log.in_kernel:
-        flags.append(f"checked-in-kernel: {grade_id}: {why}")
-    flags += [f"output-dropped: {why}" for why in log.dropped]
-    flags += [f"tamper: {item}" for item in found]
-    flags += [f"similar-to-reference: {item}" for item in similar]
+        flags.append(Flag.CHECKED_IN_KERNEL.text(f"{grade_id}: {why}"))
+    flags += [Flag.OUTPUT_DROPPED.text(why) for why in log.dropped]
+    flags += [Flag.TAMPER.text(item) for item in found]
+    flags += [Flag.SIMILAR_TO_REFERENCE.text(item) for item in similar]
     return flags
 
 
 def tamper_findings(nb, master, log):
     """What the static scans and the kernel's state checks found: each
     one holds the notebook's points for review."""
-    return tamper.scan_notebook(nb) + trust.review_findings(nb, master) + [
+    static = log.static
+    if static is None:
+        static = tamper.scan_notebook(nb) + trust.review_findings(nb, master)
+    return static + [
         f"kernel state restored: {t}" for t in dict.fromkeys(log.tamper)
     ] + list(log.refused)
 
@@ -150,14 +146,15 @@ def grade_notebook(job, master, limits, isolation):
                          for gid, c in master.tests.items()},
               "message": "", "seconds": 0.0}
     if not path.is_file():
-        result["flags"] = [f"missing-notebook: {name}.ipynb not submitted"]
+        result["flags"] = [Flag.MISSING_NOTEBOOK.text(
+            f"{name}.ipynb not submitted")]
         result["message"] = f"{name}.ipynb was not submitted"
         return result
     try:
         nb, issues, log = run_notebook(path.read_bytes(), master, limits,
                                        isolation, trust.kernel_files(job))
     except PreflightError as err:
-        result["flags"] = [f"{err.code}: {err}"]
+        result["flags"] = [err.code.text(str(err))]
         result["message"] = str(err)
         return result
     found = tamper_findings(nb, master, log)

@@ -197,7 +197,7 @@ class ReadyClient(GuardedClient):
                 reply = None
             if reply is not None and \
                     reply.get("msg_type") == "kernel_info_reply" and \
-                    await self._iopub_connected(sent):
+                    await self._iopub_connected(sent, deadline):
                 self._handle_kernel_info_reply(reply)
                 return
             if not await self._async_is_alive():
@@ -207,16 +207,17 @@ class ReadyClient(GuardedClient):
                 raise RuntimeError(f"Kernel didn't respond in "
                                    f"{timeout:g} seconds")
 
-    async def _iopub_connected(self, sent):
+    async def _iopub_connected(self, sent, deadline):
         """Does IOPub carry a message of one of the ``sent`` requests
-        (within 0.2 s of quiet)?"""
-        while True:
+        (within 0.2 s of quiet, and before the start-up deadline)?"""
+        while time.monotonic() <= deadline:
             try:
                 msg = await self.iopub_channel.get_msg(timeout=0.2)
             except Empty:
                 return False
             if msg.get("parent_header", {}).get("msg_id") in sent:
                 return True
+        return False
 
 
 class SandboxKernelManager(AsyncKernelManager):
