@@ -126,7 +126,9 @@ class ClassEnv:
             shutil.rmtree(self.prefix, ignore_errors=True)
             subprocess.run(["cp", "-a", f"{src}/.", str(self.prefix)],
                            check=True, capture_output=True)
-        for path in self.bin.iterdir():
+        # The scripts' #! lines, and pyvenv.cfg's record of the command
+        # that made the venv (Python 3.11+ writes it).
+        for path in [*self.bin.iterdir(), self.prefix / "pyvenv.cfg"]:
             if path.is_file() and not path.is_symlink():
                 _rewrite(path, str(src), str(self.prefix))
         self._install_course()
