@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+import zmq
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -132,6 +133,10 @@ class Kernel:
         self.client.start_new_kernel_client()
         self.flagged = []
         self.watch = kernelmanager.MemoryWatch(self._over_memory)
+        # (PAIR socket, msg_id) while the kernel serves a test cell's
+        # requests (serve_request), and how many cells it has served.
+        self._serving = None
+        self._served = 0
 
     def _over_memory(self):
         """(Memory watch thread) The kernel's messages grew the grader
@@ -177,9 +182,16 @@ class Kernel:
     async def _request(self, content, timeout):
         kc = self.client.kc
         msg = kc.session.msg(REQUEST, content)
-        msg_id = msg["header"]["msg_id"]
         kc.shell_channel.send(msg)
-        deadline = time.monotonic() + timeout
+        reply = await self._reply_to(msg["header"]["msg_id"],
+                                     time.monotonic() + timeout)
+        content = reply.get("content")
+        return content if isinstance(content, dict) else {}
+
+    async def _reply_to(self, msg_id, deadline):
+        """Read the shell channel until the reply to ``msg_id``; then
+        what the kernel sent on IOPub meanwhile."""
+        kc = self.client.kc
         read = 0
         while True:
             self._check(read)
@@ -196,11 +208,15 @@ class Kernel:
             if reply.get("parent_header", {}).get("msg_id") == msg_id and \
                     reply.get("msg_type") == REPLY:
                 break
+        await self._drain(deadline, read)
+        return reply
+
+    async def _drain(self, deadline, read=0):
         # The kernel's busy/idle status messages of requests are of no
         # use; drop them so they never pile up on the IOPub socket.  A
         # kernel that keeps sending cannot hold the grader here: the
         # drain stops at its deadline, within the request's time.
-        iopub = kc.iopub_channel
+        iopub = self.client.kc.iopub_channel
         stop = min(deadline, time.monotonic() + DRAIN_SECONDS)
         drained = 0
         try:
@@ -222,8 +238,87 @@ class Kernel:
         except queue.Empty:
             pass
         self._check(read)
-        content = reply.get("content")
-        return content if isinstance(content, dict) else {}
+
+    # -- the requests of one test cell, on a socket of their own --------
+    def serve_request(self, content, timeout):
+        """``request``, for every request of a test cell after its first:
+        the first of them asks the kernel to serve the cell's requests on
+        a PAIR socket of its own (see GuardedKernel._serve), which costs
+        one message each way per request instead of a shell message, its
+        reply and two status messages through ipykernel's threads.  What
+        comes back is checked as a shell reply is; ``end_requests`` ends
+        the cell's requests."""
+        deadline = time.monotonic() + timeout
+        if self._serving is None:
+            self._start_serving()
+        sock = self._serving[0]
+        try:
+            sock.send(json.dumps(content).encode(), zmq.NOBLOCK)
+        except zmq.Again:
+            raise DeadKernelError("the kernel stopped reading") from None
+        while not sock.poll(int(1000 * min(max(deadline - time.monotonic(),
+                                               0), 1))):
+            self._between_replies(deadline)
+            if time.monotonic() >= deadline:
+                raise CellTimeoutError("the grader's request timed out")
+            if not run_sync(self.km.is_alive)():
+                raise DeadKernelError("the kernel died") from None
+        frames = sock.recv_multipart(copy=False)
+        size = sum(len(f) for f in frames)
+        if len(frames) != 1 or size > kernelmanager.MAX_MESSAGE_BYTES:
+            self.client.kc.drop(
+                f"{kernelmanager.SIZE}a message over "
+                f"{kernelmanager.MAX_MESSAGE_BYTES // 2 ** 20} MiB"
+                if size > kernelmanager.MAX_MESSAGE_BYTES else
+                "a message with too many parts")
+            self._check(0)
+        try:
+            reply = json.loads(frames[0].bytes)
+        except (ValueError, RecursionError):
+            reply = None
+        if not isinstance(reply, dict) or kernelmanager._too_deep(reply):
+            self.client.kc.drop("a reply that is not a JSON object, or "
+                                "one nested too deeply")
+        self._between_replies(deadline)
+        return reply
+
+    def _between_replies(self, deadline):
+        """What the kernel sent on its other sockets while it served:
+        read (as after a shell request) only when something is there."""
+        kc = self.client.kc
+        if kc.iopub_channel.socket.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+            run_sync(self._drain)(deadline)
+        self._check(0)
+
+    def _start_serving(self):
+        kc = self.client.kc
+        self._served += 1
+        address = f"ipc://{self.km.ip}-serve{self._served}"
+        msg = kc.session.msg(REQUEST, {"serve": address})
+        kc.shell_channel.send(msg)
+        sock = zmq.Context.instance().socket(zmq.PAIR)
+        sock.linger = 0
+        # Only requests and replies cross, one at a time.
+        sock.rcvhwm = sock.sndhwm = 4
+        sock.reconnect_ivl = 2  # ms: the kernel binds after this connects
+        sock.connect(address)
+        self._serving = (sock, msg["header"]["msg_id"])
+
+    def end_requests(self, timeout):
+        """End the test cell's served requests: the kernel's reply to the
+        request that opened them comes, then its IOPub messages are read
+        and checked as after any request."""
+        if self._serving is None:
+            return
+        sock, msg_id = self._serving
+        self._serving = None
+        try:
+            sock.send(b"end", zmq.NOBLOCK)
+        except zmq.Again:
+            pass
+        finally:
+            sock.close(linger=100)
+        run_sync(self._reply_to)(msg_id, time.monotonic() + timeout)
 
     def _check(self, read):
         """Fail the request when the kernel has sent what the grader
@@ -308,6 +403,9 @@ class Kernel:
     def close(self):
         """Stop the kernel and everything it started."""
         self.watch.close()
+        if self._serving is not None:
+            self._serving[0].close(linger=0)
+            self._serving = None
         procs = self.processes()
         try:
             self.client._cleanup_kernel()  # nbclient's own teardown

@@ -249,10 +249,16 @@ class Channel:
         if left <= 0:
             raise KernelLost("timeout")
         start = time.monotonic()
+        content = {"request": json.dumps(fields), "guard": bool(guard),
+                   "output_limit": self.output_limit}
         try:
-            got = self.kernel.request(
-                {"request": json.dumps(fields), "guard": bool(guard),
-                 "output_limit": self.output_limit}, left)
+            # The first (guarded) request of a cell is a shell message;
+            # the kernel serves the cell's other requests on a socket of
+            # their own until ``end``.
+            if guard:
+                got = self.kernel.request(content, left)
+            else:
+                got = self.kernel.serve_request(content, left)
         except CellTimeoutError:
             raise KernelLost("timeout") from None
         except DeadKernelError:
@@ -281,6 +287,15 @@ class Channel:
                 f"your notebook's kernel could not run the test's call "
                 f"({str(why)[:300]}); did your code change the kernel?")
         return reply
+
+    def end(self):
+        """End the cell's requests (see Kernel.serve_request)."""
+        try:
+            self.kernel.end_requests(max(1.0, self.runner._left()))
+        except CellTimeoutError:
+            raise KernelLost("timeout") from None
+        except DeadKernelError:
+            raise KernelLost("died") from None
 
     def decoded(self, data):
         """A value from the kernel, noting stand-ins for non-plain data."""
@@ -748,6 +763,10 @@ class TrustedTests:
                 result.reason = _first_line(exc)
                 channel.outputs.append(_error_output(exc, filename))
         finally:
+            try:
+                channel.end()
+            except KernelLost as lost:
+                result.status = lost.status
             for name, value in bound.items():
                 if ns.get(name, _MISSING) is value:
                     ns.pop(name, None)
