@@ -7,15 +7,22 @@ must all go to one worker, or each worker would start its own lab and
 browser and rerun the notebooks.  xdist's own ``xdist_group`` mark does
 not group anything with the pinned pytest 9 / xdist 3.8, so this replaces
 xdist's default ``--dist load`` scheduler with its loadscope scheduler in
-which the browser module is one unit and every other test a unit of its
-own (handed out as ``load`` would).  An explicit ``--dist`` is kept.
+which each module of GROUPED_MODULES (the browser's, the real users'...)
+is one unit and every other test a unit of its own (handed out as
+``load`` would).  An explicit ``--dist`` is kept.
 """
 import pytest
 
 # Each of these runs one expensive module fixture (a lab and a browser; a
-# term of Unix accounts; a JupyterHub) that every test of it shares.
+# term of Unix accounts; a JupyterHub; a graded class; a fresh release;
+# a bundle) that every test of it shares: on several workers it would be
+# built once on each.  (The shared grading batches below need no group:
+# graded_once builds them once for all workers.)
 GROUPED_MODULES = ("test_browser.py", "test_exchange_users.py",
-                   "test_jupyterhub.py")
+                   "test_jupyterhub.py", "test_exchange_roundtrip.py",
+                   "test_class_report.py", "test_release.py",
+                   "test_autograder_layouts.py", "test_bundle.py",
+                   "test_lab.py", "test_autograder_postgres.py")
 
 
 @pytest.hookimpl(optionalhook=True)
