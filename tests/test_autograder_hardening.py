@@ -35,7 +35,8 @@ CASES = ["victim_correct", "victim_blank",
          "course_helper_central_gradient", "scipy_finite_differences",
          "zero_copy_buffer_flood", "iopub_flood_after_reply",
          "display_nested_too_deep", "reply_badly_signed",
-         "reply_with_64mib_frame", "reply_names_module_to_import"]
+         "reply_with_64mib_frame", "junk_on_the_serving_socket",
+         "reply_names_module_to_import"]
 # Attacks on files the grader writes as root: without root there is no
 # private uid, and an rlimits kernel runs as the grader's own user.
 NEEDS_PRIVATE_UID = {"env_swapped_for_gradebook_link",

@@ -11,6 +11,7 @@ import os
 import queue
 import shutil
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,6 +122,7 @@ class Kernel:
 
     def __init__(self, nb, isolation, limits, workdir, ipcdir, uid):
         self.uid = uid
+        self.ipcdir = ipcdir
         self.km = SandboxKernelManager(
             isolation=isolation, limits=limits, workdir=str(workdir),
             ipcdir=str(ipcdir), uid=uid, kernel_name="python3")
@@ -243,19 +245,36 @@ class Kernel:
     def serve_request(self, content, timeout):
         """``request``, for every request of a test cell after its first:
         the first of them asks the kernel to serve the cell's requests on
-        a PAIR socket of its own (see GuardedKernel._serve), which costs
+        a PAIR socket of their own (see GuardedKernel._serve), which costs
         one message each way per request instead of a shell message, its
         reply and two status messages through ipykernel's threads.  What
         comes back is checked as a shell reply is; ``end_requests`` ends
-        the cell's requests."""
+        the cell's requests.  After a failure here the kernel is done
+        for (the caller restarts it)."""
         deadline = time.monotonic() + timeout
-        if self._serving is None:
-            self._start_serving()
-        sock = self._serving[0]
         try:
-            sock.send(json.dumps(content).encode(), zmq.NOBLOCK)
-        except zmq.Again:
-            raise DeadKernelError("the kernel stopped reading") from None
+            if self._serving is None:
+                self._start_serving(deadline)
+            sock = self._serving[0]
+            try:
+                sock.send(json.dumps(content).encode(), zmq.NOBLOCK)
+            except zmq.Again:
+                raise DeadKernelError("the kernel stopped reading") from None
+            reply = self._served_reply(deadline)
+            if not isinstance(reply, dict) or \
+                    kernelmanager._too_deep(reply):
+                self.client.kc.drop("a reply that is not a JSON object, "
+                                    "or one nested too deeply")
+            self._between_replies(deadline)
+        except BaseException:
+            self._serving_failed = True
+            raise
+        return reply
+
+    def _served_reply(self, deadline):
+        """The next message on the serving socket, parsed (None if it is
+        not JSON); raises as a shell request's wait does."""
+        sock = self._serving[0]
         while not sock.poll(int(1000 * min(max(deadline - time.monotonic(),
                                                0), 1))):
             self._between_replies(deadline)
@@ -263,6 +282,12 @@ class Kernel:
                 raise CellTimeoutError("the grader's request timed out")
             if not run_sync(self.km.is_alive)():
                 raise DeadKernelError("the kernel died") from None
+            shell = self.client.kc.shell_channel.socket
+            if shell.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+                # The serving request's reply, or anything else, before
+                # "end": the kernel stopped serving.
+                raise DeadKernelError("the kernel stopped serving the "
+                                      "grader's requests")
         frames = sock.recv_multipart(copy=False)
         size = sum(len(f) for f in frames)
         if len(frames) != 1 or size > kernelmanager.MAX_MESSAGE_BYTES:
@@ -273,14 +298,9 @@ class Kernel:
                 "a message with too many parts")
             self._check(0)
         try:
-            reply = json.loads(frames[0].bytes)
+            return json.loads(frames[0].bytes)
         except (ValueError, RecursionError):
-            reply = None
-        if not isinstance(reply, dict) or kernelmanager._too_deep(reply):
-            self.client.kc.drop("a reply that is not a JSON object, or "
-                                "one nested too deeply")
-        self._between_replies(deadline)
-        return reply
+            return None
 
     def _between_replies(self, deadline):
         """What the kernel sent on its other sockets while it served:
@@ -290,19 +310,30 @@ class Kernel:
             run_sync(self._drain)(deadline)
         self._check(0)
 
-    def _start_serving(self):
+    def _start_serving(self, deadline):
+        # The grader binds, in its own folder (the kernel's uid may only
+        # pass through it, and cannot list it), under a name nobody can
+        # guess, and only the kernel's uid may connect: the kernel can
+        # neither swap the socket for a link nor reach another.
         kc = self.client.kc
-        self._served += 1
-        address = f"ipc://{self.km.ip}-serve{self._served}"
-        msg = kc.session.msg(REQUEST, {"serve": address})
-        kc.shell_channel.send(msg)
+        path = os.path.join(str(self.ipcdir), f"serve-{uuid.uuid4().hex}")
         sock = zmq.Context.instance().socket(zmq.PAIR)
         sock.linger = 0
         # Only requests and replies cross, one at a time.
         sock.rcvhwm = sock.sndhwm = 4
-        sock.reconnect_ivl = 2  # ms: the kernel binds after this connects
-        sock.connect(address)
+        sock.bind(f"ipc://{path}")
+        os.chmod(path, 0o600)
+        if self.uid is not None:
+            os.chown(path, self.uid, self.uid)
+        msg = kc.session.msg(REQUEST, {"serve": f"ipc://{path}"})
+        kc.shell_channel.send(msg)
         self._serving = (sock, msg["header"]["msg_id"])
+        self._serving_failed = False
+        # The kernel says when it has connected: a PAIR socket without
+        # its peer cannot take a message.
+        if self._served_reply(deadline) != "ready":
+            self.client.kc.drop("a first message that is not ready")
+            self._check(0)
 
     def end_requests(self, timeout):
         """End the test cell's served requests: the kernel's reply to the
@@ -312,6 +343,9 @@ class Kernel:
             return
         sock, msg_id = self._serving
         self._serving = None
+        if self._serving_failed:  # the kernel will be restarted
+            sock.close(linger=0)
+            return
         try:
             sock.send(b"end", zmq.NOBLOCK)
         except zmq.Again:

@@ -14,7 +14,8 @@ classes:
   libraries that compute the answer;
 * the grader's memory, time and survival: zero-copy floods, a message
   flood after a reply, messages nested too deeply, unsolicited replies
-  badly signed or oversized, a reply naming a module to import.
+  badly signed or oversized, junk on the socket a test cell's calls are
+  served on, a reply naming a module to import.
 
 ``raw`` is what the executed notebook's test cells give; ``score`` what
 the gradebook records (0 while a tamper flag holds the points); ``flag``
@@ -272,6 +273,19 @@ def build(root):
                             {"reply": "{}"}, parent=None,
                             ident=_k._parent_ident["shell"],
                             buffers=[bytes(64 * 2**20)])
+            return (f(x + h) - f(x)) / h
+        """))
+    # Junk on the socket the grader serves a test cell's calls on: it
+    # reads one JSON object per request there, and nothing else.
+    add(Case("junk_on_the_serving_socket", 0, "tamper",
+             "not a JSON object"), attack(root, """
+        import gc
+        import zmq
+        def forward_difference(f, x, h=1e-5):
+            for _s in gc.get_objects():
+                if isinstance(_s, zmq.Socket) and not _s.closed and \\
+                        b"/serve-" in _s.last_endpoint:
+                    _s.send(b"junk")
             return (f(x + h) - f(x)) / h
         """))
     # The answer's value is described as an object of a class in
