@@ -126,3 +126,35 @@ def test_a_claimed_submission_is_left_to_its_run(pg_url):
     finally:
         first.close()
         second.close()
+
+
+def test_a_claim_is_seen_without_being_taken(pg_url, tmp_path,
+                                            monkeypatch):
+    """Does a report see which submissions another run is grading now,
+    without taking their claims (which would make that run skip them),
+    and say so in the reason it gives?"""
+    from autograder.gradebook.status import StatusStore
+    from autograder.grading.batch import ELSEWHERE, ungraded
+
+    monkeypatch.setenv("NBGRADER_DB_URL", pg_url)
+    root = make_course(tmp_path / "course")
+    assert main(["--course-root", str(root), "release"]) == 0
+    for student in ("claimed", "free"):
+        submit(root, student, notebook(str(root)))
+    grader, report = StatusStore(pg_url), StatusStore(pg_url)
+    running, looking = grader.claims(), report.claims()
+    try:
+        assert running.take(ASSIGNMENT, "claimed")
+        assert looking.held(ASSIGNMENT, ["claimed", "free"]) == {"claimed"}
+        assert looking.held(ASSIGNMENT, ["claimed", "free"]) == {"claimed"}
+        why = ungraded(Course(str(root)), ASSIGNMENT)
+        assert why == {"claimed": "never graded" + ELSEWHERE,
+                       "free": "never graded"}
+        running.release(ASSIGNMENT, "claimed")
+        assert looking.held(ASSIGNMENT, ["claimed", "free"]) == set()
+        assert looking.take(ASSIGNMENT, "claimed")  # nobody kept it
+    finally:
+        running.close()
+        looking.close()
+        grader.close()
+        report.close()

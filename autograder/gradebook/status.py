@@ -154,6 +154,24 @@ class Claims:
     def release(self, assignment, student):
         self._lock("pg_advisory_unlock", assignment, student)
 
+    def held(self, assignment, students):
+        """The ``students`` whose submission a run holds now (on
+        PostgreSQL; none on SQLite).  Read from pg_locks: trying the lock
+        to see would make a run that asks at that moment skip it."""
+        if self.conn is None or not students:
+            return set()
+        keys = {}
+        for student in students:
+            key = self._key(assignment, student) & 0xFFFFFFFFFFFFFFFF
+            keys[(key >> 32, key & 0xFFFFFFFF)] = student
+        rows = self.conn.execute(text(
+            "SELECT classid::bigint, objid::bigint FROM pg_locks "
+            "WHERE locktype = 'advisory' AND objsubid = 1 AND granted "
+            "AND database = (SELECT oid FROM pg_database "
+            "WHERE datname = current_database())")).fetchall()
+        self.conn.commit()
+        return {keys[(hi, lo)] for hi, lo in rows if (hi, lo) in keys}
+
     def close(self):
         """Give back every claim: the connection only returns to the
         engine's pool, where its session (and its locks) would live on."""

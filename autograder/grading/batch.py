@@ -51,6 +51,10 @@ def stale_rows(course, assignment, store):
     return [r for r in store.rows(assignment) if r.get("tests") != current]
 
 
+# How ``ungraded`` ends the reason of a submission another run holds.
+ELSEWHERE = "; another grading run is grading it now"
+
+
 def ungraded(course, assignment, students=None):
     """{student: why} for the submissions of ``assignment`` (or of
     ``students`` among them) that have no grade computed from today's
@@ -81,6 +85,15 @@ def ungraded(course, assignment, students=None):
             out[student] = "submitted again since it was graded"
         elif row.get("tests") != current:
             out[student] = "the tests changed since it was graded"
+    if out:
+        store = StatusStore(course.db_url)
+        claims = store.claims()
+        try:
+            for student in claims.held(assignment, list(out)):
+                out[student] += ELSEWHERE
+        finally:
+            claims.close()
+            store.close()
     return out
 
 

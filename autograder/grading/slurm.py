@@ -248,9 +248,11 @@ def task_states(job):
 
 
 def wait(course, run, progress=True, poll=3.0):
-    """Follow ``run`` until none of its tasks is pending or running;
-    return their final states.  The bar counts graded submissions of
-    the whole class, whichever task (or other run) graded them."""
+    """Follow ``run`` until none of its tasks is pending or running,
+    nor any other run still grading one of its submissions (another
+    instructor's `grade` took it first); return the tasks' final
+    states.  The bar counts graded submissions of the whole class,
+    whichever task (or other run) graded them."""
     bar = tqdm(total=len(run.students), unit="nb", disable=not progress,
                desc=f"grading {run.assignment} on Slurm (job {run.job})")
     unknown = 0
@@ -260,7 +262,10 @@ def wait(course, run, progress=True, poll=3.0):
         bar.n = len(run.students) - len(left)
         bar.refresh()
         unknown = 0 if states else unknown + 1
-        if (states and not ACTIVE & set(states.values())) or unknown > 3:
+        elsewhere = any(why.endswith(batch.ELSEWHERE)
+                        for why in left.values())
+        if (states and not ACTIVE & set(states.values()) and
+                not elsewhere) or unknown > 3:
             break
         time.sleep(poll)
     bar.close()
