@@ -136,9 +136,9 @@ class Kernel:
         self.flagged = []
         self.watch = kernelmanager.MemoryWatch(self._over_memory)
         # (PAIR socket, msg_id) while the kernel serves a test cell's
-        # requests (serve_request), and how many cells it has served.
+        # requests (serve_request), and whether one of them failed.
         self._serving = None
-        self._served = 0
+        self._serving_failed = False
 
     def _over_memory(self):
         """(Memory watch thread) The kernel's messages grew the grader
