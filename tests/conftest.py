@@ -25,6 +25,31 @@ GROUPED_MODULES = ("test_browser.py", "test_exchange_users.py",
                    "test_lab.py", "test_autograder_postgres.py")
 
 
+_warming = []
+
+
+def pytest_configure(config):
+    """As xdist starts its workers: compile the tensor-core kernels
+    once, in the background (tests/warm_tensorcore.py); the first tests
+    that need them come minutes later."""
+    if hasattr(config, "workerinput") or not config.getoption(
+            "numprocesses", None):
+        return
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    _warming.append(subprocess.Popen(
+        [sys.executable, str(here / "warm_tensorcore.py")], cwd=here,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+
+def pytest_unconfigure(config):
+    for proc in _warming:
+        proc.wait()
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     if config.getvalue("dist") != "load":
