@@ -2,11 +2,12 @@
 
 Every chapter's batch (tests/chapters/chNN.py: the blank release, the
 solution, the wrong students and the right students in other styles) is
-graded once by ``course-autograder grade`` and once by stock ``nbgrader
-autograde``, shared with tests/test_chapters.py.  For each student,
-every graded cell must get the same score from both, and the production
-grader must have re-checked every verdict in its own process without
-flagging anybody.
+graded once by ``course-autograder grade`` and, but for the later wrong
+students (chapter_grading.in_reference), once by stock ``nbgrader
+autograde``, shared with tests/test_chapters.py.  For each student both
+graded, every graded cell must get the same score from both, and the
+production grader must have re-checked every verdict in its own process
+without flagging anybody.
 """
 import pytest
 

@@ -2,7 +2,8 @@
 
 A module ``chNN`` describes one chapter; tests/test_chapters.py grades
 its batch once through ``course-autograder grade`` (stock nbgrader grades
-the same batch as the reference for tests/test_grading_parity.py) and
+it too, all but the later wrong students, as the reference for
+tests/test_grading_parity.py) and
 checks all of it.  What a module holds:
 
 ``ASSIGNMENT``   the assignment (and notebook) name.
