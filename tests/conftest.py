@@ -46,8 +46,13 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
+    import subprocess
     for proc in _warming:
-        proc.wait()
+        try:
+            proc.wait(timeout=300)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 @pytest.hookimpl(optionalhook=True)
