@@ -3,7 +3,8 @@
 Every time is the median of --repeats rounds (spread: the fastest and
 slowest round) in which the compared functions run in turn, so that
 machine noise hits them alike; every ratio divides medians of this same
-run.  Rows:
+run (in the all-cores rounds, an untimed pause after each call lets the
+BLAS's spinning threads sleep before the next case).  Rows:
 - "ideal" at 1024^3 against np.matmul float32, both on one thread (the
   goal: within 1.5x), then both on all cores, and on the NumPy path;
   wall time, and CPU time (which a busy machine disturbs less);
@@ -39,9 +40,17 @@ from course_utils.tensorcore import fast
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-def timed(fns, repeats, clock=time.perf_counter):
+# After a call, OpenBLAS's threads spin on their cores for a while
+# (about 2**28 cycles) before they sleep: a case timed right after a
+# multi-threaded np.matmul would share its cores with them.  Where the
+# BLAS runs on all cores, each call is followed by this untimed pause.
+BLAS_SETTLE_S = 0.25
+
+
+def timed(fns, repeats, clock=time.perf_counter, settle=0.0):
     """Run the functions in turn, `repeats` rounds; return each one's
-    times (a list per function) and last result."""
+    times (a list per function) and last result.  ``settle``: seconds
+    of untimed pause after each call."""
     times = [[] for _ in fns]
     results = [None] * len(fns)
     for _ in range(repeats):
@@ -49,6 +58,8 @@ def timed(fns, repeats, clock=time.perf_counter):
             start = clock()
             results[i] = fn()
             times[i].append(clock() - start)
+            if settle:
+                time.sleep(settle)
     return times, results
 
 
@@ -228,7 +239,8 @@ def main():
     with forced("compiled"):
         (base, ideal), (_, D) = timed(
             [lambda: A32 @ B32,
-             lambda: tc.tc_matmul(A16, B16, model="ideal")], R)
+             lambda: tc.tc_matmul(A16, B16, model="ideal")], R,
+            settle=BLAS_SETTLE_S)
     rows.append((f"np.matmul f32 {n}^3, all cores", base, base, n ** 3,
                  "baseline"))
     rows.append((f"ideal {n}^3, all cores", ideal, base, n ** 3,
@@ -249,7 +261,7 @@ def main():
         times, results = timed(
             [lambda: A32 @ B32] + [
                 lambda m=m, out=out: tc.tc_matmul(A16, B16, model=m, out=out)
-                for m, out in cases], R)
+                for m, out in cases], R, settle=BLAS_SETTLE_S)
         cpu, _ = timed([lambda m=m, out=out: tc.tc_matmul(
             A16, B16, model=m, out=out) for m, out in cases], min(R, 3),
             time.process_time)
