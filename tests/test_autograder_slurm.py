@@ -4,7 +4,7 @@ The scenario (one module fixture; the tests read its record): the test
 starts PostgreSQL and a one-node Slurm cluster (munged, slurmctld,
 slurmd) on the loopback, generates a class of chapter-01 submissions
 (right, wrong, blank and broken), submits them with `grade --slurm
---no-wait` as a job array of 4 tasks, cancels one task with `scancel`
+--no-wait` as a job array of 3 tasks, cancels one task with `scancel`
 once it has graded part of its slice, and checks that `report` names
 each student left ungraded with that task's state.  Then `grade --slurm`
 is run again while a second instructor runs a plain `grade` on the same
@@ -31,7 +31,7 @@ from nbgrader_course import graded_once
 from services import (Unavailable, cancel_mid_slice, count_status_writes,
                       postgres, slurm)
 
-STUDENTS, TASKS, KILLED = 20, 4, 1
+STUDENTS, TASKS, KILLED = 12, 3, 1
 PYTHON_BIN = str(Path(sys.executable).parent)
 
 
