@@ -15,6 +15,7 @@ import contextlib
 import csv
 import io
 import linecache
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,10 +36,8 @@ REFERENCE_WRONG = 3
 
 def in_reference(student):
     """Does stock nbgrader grade this student of a batch too?"""
-    k = student.lstrip("abcdefghijklmnopqrstuvwxyz_")
-    prefix = student[:len(student) - len(k)]
-    return not (prefix in ("wrong", "earlier") and k.isdigit()
-                and int(k) >= REFERENCE_WRONG)
+    numbered = re.fullmatch(r"(?:wrong|earlier)(\d+)", student)
+    return not numbered or int(numbered.group(1)) < REFERENCE_WRONG
 
 
 def grade_batch(folder, assignment, students):

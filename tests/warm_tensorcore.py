@@ -1,9 +1,8 @@
 """Compile the tensor-core kernels into Numba's on-disk cache.
 
 tests/conftest.py runs this in the background as the test session
-starts, so that the test workers and the grading kernels (which see the
-course read-only, and so cannot write the cache) load the kernels
-instead of each compiling the same code, 10-15 s of CPU apiece.
+starts, so that the test workers load the kernels instead of each
+compiling the same code at once, 10-15 s of CPU apiece.
 """
 import numpy as np
 
