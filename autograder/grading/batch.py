@@ -69,31 +69,29 @@ def ungraded(course, assignment, students=None):
     store = StatusStore(course.db_url)
     try:
         rows = {r["student"]: r for r in store.rows(assignment)}
+        out = {}
+        for student in submitted:
+            row = rows.get(student)
+            if row is None:
+                out[student] = "never graded"
+            elif row["status"] == "failed" and not row["checksum"]:
+                continue  # its grading process died; the report says so
+            elif row["checksum"] == "":
+                out[student] = "marked for regrading (--force or --students)"
+            elif row["checksum"] != submission_checksum(
+                    course.submission_dir(student, assignment)):
+                out[student] = "submitted again since it was graded"
+            elif row.get("tests") != current:
+                out[student] = "the tests changed since it was graded"
+        if out:
+            claims = store.claims()
+            try:
+                for student in claims.held(assignment, list(out)):
+                    out[student] += ELSEWHERE
+            finally:
+                claims.close()
     finally:
         store.close()
-    out = {}
-    for student in submitted:
-        row = rows.get(student)
-        if row is None:
-            out[student] = "never graded"
-        elif row["status"] == "failed" and not row["checksum"]:
-            continue  # its grading process died; the report says so
-        elif row["checksum"] == "":
-            out[student] = "marked for regrading (--force or --students)"
-        elif row["checksum"] != submission_checksum(
-                course.submission_dir(student, assignment)):
-            out[student] = "submitted again since it was graded"
-        elif row.get("tests") != current:
-            out[student] = "the tests changed since it was graded"
-    if out:
-        store = StatusStore(course.db_url)
-        claims = store.claims()
-        try:
-            for student in claims.held(assignment, list(out)):
-                out[student] += ELSEWHERE
-        finally:
-            claims.close()
-            store.close()
     return out
 
 
