@@ -11,6 +11,10 @@ which each module of GROUPED_MODULES (the browser's, the real users'...)
 is one unit and every other test a unit of its own (handed out as
 ``load`` would).  An explicit ``--dist`` is kept.
 """
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 # Each of these runs one expensive module fixture (a lab and a browser; a
@@ -35,10 +39,6 @@ def pytest_configure(config):
     if hasattr(config, "workerinput") or not config.getoption(
             "numprocesses", None):
         return
-    import subprocess
-    import sys
-    from pathlib import Path
-
     here = Path(__file__).resolve().parent
     _warming.append(subprocess.Popen(
         [sys.executable, str(here / "warm_tensorcore.py")], cwd=here,
@@ -46,7 +46,6 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
-    import subprocess
     for proc in _warming:
         try:
             proc.wait(timeout=300)
