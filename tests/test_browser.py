@@ -338,6 +338,22 @@ class Browser:
         """What the open notebook shows, cell by cell, read from the DOM."""
         return self.panel().evaluate(CELLS_JS)
 
+    def wait_for_images(self, count, timeout=20_000):
+        """Wait until the open notebook shows ``count`` decoded images: the
+        kernel going idle does not mean the page has drawn its last
+        figure.  On timeout the tests that read the page say which
+        cell's figure is missing."""
+        from playwright.sync_api import TimeoutError as PageTimeout
+        try:
+            self.page.wait_for_function(
+                """n => [...document.querySelectorAll(
+                    '.jp-NotebookPanel:not(.lm-mod-hidden) img')]
+                    .filter(i => i.complete && i.naturalWidth > 0)
+                    .length >= n""", arg=count, timeout=timeout,
+                polling=250)
+        except PageTimeout:
+            pass
+
     def problems_since(self, start):
         return self.problems[start:]
 
@@ -552,8 +568,12 @@ def solved_run(chapter, lab, browser):
     browser.run_all()
     elapsed = time.monotonic() - start
     browser.save()
-    return {"panel": panel, "saved": lab.get_notebook(chapter["solved"]),
-            "cells": browser.cells(), "seconds": elapsed}
+    saved = lab.get_notebook(chapter["solved"])
+    browser.wait_for_images(sum(
+        1 for cell in saved.cells for out in cell.get("outputs", [])
+        if any(m.startswith("image/") for m in out.get("data", {}))))
+    return {"panel": panel, "saved": saved, "cells": browser.cells(),
+            "seconds": elapsed}
 
 
 # --------------------------------------------------------------------------
